@@ -1,0 +1,36 @@
+# Two commands for a fresh machine (see README.md):
+#   make serve   set everything up, run the LRS on the embedded default
+#   make test    set everything up, run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup serve test lint unit conformance clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+serve: setup
+	$(BIN)/hyperedu serve
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: setup
+	$(BIN)/pytest -q tests
+
+conformance: setup
+	$(BIN)/pytest -q xapi-conformance --lrs-version 1.0.3
+	$(BIN)/pytest -q xapi-conformance --lrs-version 2.0.0
+
+test: lint unit conformance
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,83 @@
+"""One typed settings object, read once from the environment (`HYPEREDU_*`) and CLI flags.
+
+Every field is documented by its name, its default and the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+ENV_PREFIX = "HYPEREDU_"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    data_dir: str = "./var"
+    # Unset: a private PostgreSQL is started through `pgserver` under data_dir/pg.
+    database_url: str = ""
+    # Server-side key for the keyed digest of credential secrets; unset: data_dir/secret.key.
+    secret_key: str = ""
+    # Largest request body accepted (bytes); larger gets 413.
+    max_body_bytes: int = 16 * 1024 * 1024
+    # Group commit: one COPY per batch of at most this many statements ...
+    batch_max_statements: int = 5000
+    # ... and, if set, gathered for this long before the COPY (milliseconds). 0: the batch is
+    # whatever queued while the previous commit ran, which adapts to load by itself.
+    batch_window_ms: float = 0.0
+    # Statements accepted but not yet committed, per worker; past it requests get 503.
+    queue_max_statements: int = 50000
+    # Asyncpg pool size per worker (the writer uses one connection, queries the rest).
+    db_pool_size: int = 8
+    # Largest `limit` honoured on GET /xapi/statements (also the default when limit=0).
+    statements_page_max: int = 500
+    # Base URL clients reach this LRS at; the homePage of credential authorities.
+    # Unset: http://HOST:PORT.
+    public_url: str = ""
+    # Statement writer tasks per worker (each holds one connection while it commits).
+    writers: int = 2
+    # Allowed CORS origins (comma-separated); "*" allows all, as browsers' xAPI content expects.
+    cors_origins: str = "*"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve()
+
+
+def _coerce(kind: type, raw: str) -> object:
+    if kind is int:
+        return int(raw)
+    if kind is float:
+        return float(raw)
+    return raw
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from `HYPEREDU_<FIELD>` environment variables, then non-None `overrides`."""
+    values: dict[str, object] = {}
+    for name, kind in _field_types().items():
+        raw = os.environ.get(ENV_PREFIX + name.upper())
+        if raw is not None and raw != "":
+            values[name] = _coerce(kind, raw)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return msgspec.convert(values, Settings)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that reproduces `settings` in a child process (a server worker)."""
+    return {ENV_PREFIX + name.upper(): str(getattr(settings, name)) for name in _field_types()}
+
+
+def _field_types() -> dict[str, type]:
+    return {
+        f.name: f.type if isinstance(f.type, type) else str
+        for f in msgspec.structs.fields(Settings)
+    }

@@ -1,0 +1,80 @@
+"""The composition root: configuration in, a database and an app out.
+
+The CLI process prepares the database (starting the embedded PostgreSQL when no URL is
+configured, applying migrations), then hands the resolved settings to the server workers
+through their environment; each worker builds its app with `app_from_env`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from contextlib import contextmanager
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.types import ASGIApp
+
+from core.auth import new_server_key
+from core.config import ENV_PREFIX, Settings, load_settings, settings_env
+from ingest.migrate import migrate
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings  # with database_url and secret_key resolved
+    server_key: bytes
+
+
+def load_server_key(settings: Settings) -> bytes:
+    """HYPEREDU_SECRET_KEY (hex), else data_dir/secret.key, made on first use (mode 0600)."""
+    if settings.secret_key:
+        return bytes.fromhex(settings.secret_key)
+    path = settings.data_path / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(new_server_key().hex())
+    return bytes.fromhex(path.read_text().strip())
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[Runtime]:
+    """The configured PostgreSQL, or the embedded one for as long as the block runs; migrated."""
+    server: Any = None
+    dsn = settings.database_url
+    if not dsn:
+        from ingest.embedded_postgres import start_embedded_postgres
+
+        server, dsn = start_embedded_postgres(settings.data_path)
+    try:
+        asyncio.run(migrate(dsn))
+        key = load_server_key(settings)
+        resolved = Settings(
+            **{
+                **{f: getattr(settings, f) for f in settings.__struct_fields__},
+                "database_url": dsn,
+                "secret_key": key.hex(),
+            }
+        )
+        yield Runtime(resolved, key)
+    finally:
+        if server is not None:
+            server.cleanup()
+
+
+def export_to_workers(settings: Settings) -> None:
+    """Put the resolved settings where `app_from_env` (in another process) finds them."""
+    os.environ.update(settings_env(settings))
+
+
+def app_from_env() -> ASGIApp:
+    """Granian's factory: one app per worker, from the environment the CLI prepared."""
+    from lrs.app import create_app
+
+    settings = load_settings()
+    if not settings.database_url or not settings.secret_key:
+        raise RuntimeError(f"{ENV_PREFIX}DATABASE_URL and {ENV_PREFIX}SECRET_KEY must be set")
+    return create_app(settings, bytes.fromhex(settings.secret_key), settings.database_url)

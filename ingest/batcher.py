@@ -1,0 +1,185 @@
+"""Group commit: the statements of all concurrent requests go to PostgreSQL together.
+
+Requests put their validated rows on one queue and wait; writer tasks take everything queued
+(up to `max_statements`), append it with one COPY transaction, and only then answer each
+request. While a writer waits for its commit, the next batch gathers behind it, so batches
+grow with load and latency stays at about one commit. A unique violation (a statement id
+already stored) sends that batch down the slow path, where each request is committed alone,
+so one request's conflict never fails another's statements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+import msgspec
+
+from core.errors import Conflict, Overloaded
+from ingest.postgres import Attachment, copy_batch, stored_bodies
+from ingest.rows import StatementRow
+
+log = logging.getLogger(__name__)
+
+Equivalent = Callable[[dict[str, object], dict[str, object]], bool]
+
+
+@dataclass(eq=False)
+class _Pending:
+    rows: list[StatementRow]
+    attachments: list[Attachment]
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class GroupCommitter:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        equivalent: Equivalent,
+        max_statements: int = 5000,
+        window_s: float = 0.0,
+        queue_max: int = 50_000,
+        writers: int = 2,
+    ) -> None:
+        self._pool = pool
+        self._equivalent = equivalent
+        self._max = max_statements
+        self._window = window_s
+        self._queue_max = queue_max
+        self._writers = writers
+        self._queue: deque[_Pending] = deque()
+        self._inflight: dict[_Pending, datetime] = {}
+        self._queued_statements = 0
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._write_forever(), name=f"statement-writer-{i}")
+            for i in range(self._writers)
+        ]
+
+    async def stop(self) -> None:
+        """Stop taking statements and commit every one already accepted."""
+        self._closing = True
+        self._wakeup.set()
+        await asyncio.gather(*self._tasks)
+
+    async def submit(self, rows: list[StatementRow], attachments: list[Attachment]) -> None:
+        """Return once `rows` are committed; raise Conflict, Overloaded on failure."""
+        if self._closing:
+            raise Overloaded("the server is shutting down", retry_after=5)
+        if self._queued_statements + len(rows) > self._queue_max and self._queued_statements:
+            raise Overloaded("the statement queue is full; retry shortly", retry_after=1)
+        pending = _Pending(rows, attachments)
+        self._queued_statements += len(rows)
+        self._inflight[pending] = rows[0].stored
+        self._queue.append(pending)
+        self._wakeup.set()
+        try:
+            await asyncio.shield(pending.done)
+        finally:
+            self._queued_statements -= len(rows)
+            self._inflight.pop(pending, None)
+
+    def consistent_through(self) -> datetime:
+        """No statement stored before this instant is still on its way to the store here."""
+        now = datetime.now(UTC)
+        return min(self._inflight.values(), default=now)
+
+    @property
+    def queued_statements(self) -> int:
+        return self._queued_statements
+
+    async def _write_forever(self) -> None:
+        while True:
+            batch = await self._next_batch()
+            if not batch:
+                return
+            try:
+                async with self._pool.acquire() as conn:
+                    await self._commit(conn, batch)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.error("statement store unavailable: %s", exc)
+                for pending in batch:
+                    _fail(pending, Overloaded("the statement store is unavailable", 2))
+
+    async def _next_batch(self) -> list[_Pending]:
+        while not self._queue:
+            if self._closing:
+                return []
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        if self._window and sum(len(p.rows) for p in self._queue) < self._max:
+            await asyncio.sleep(self._window)
+        batch: list[_Pending] = []
+        size = 0
+        while self._queue and (not batch or size + len(self._queue[0].rows) <= self._max):
+            pending = self._queue.popleft()
+            batch.append(pending)
+            size += len(pending.rows)
+        return batch
+
+    async def _commit(self, conn: asyncpg.Connection, batch: list[_Pending]) -> None:
+        try:
+            await copy_batch(
+                conn, [r for p in batch for r in p.rows], [a for p in batch for a in p.attachments]
+            )
+        except asyncpg.UniqueViolationError:
+            for pending in batch:
+                await self._commit_alone(conn, pending)
+            return
+        for pending in batch:
+            _succeed(pending)
+
+    async def _commit_alone(self, conn: asyncpg.Connection, pending: _Pending) -> None:
+        """Commit the statements of one request whose ids may already be stored."""
+        for _attempt in range(3):
+            try:
+                fresh = await self._unstored(conn, pending.rows)
+                if fresh:
+                    await copy_batch(conn, fresh, pending.attachments)
+            except Conflict as exc:
+                _fail(pending, exc)
+                return
+            except asyncpg.UniqueViolationError:
+                continue  # another writer stored one of these ids meanwhile: look again
+            _succeed(pending)
+            return
+        _fail(pending, Overloaded("statement ids are being written concurrently; retry", 1))
+
+    async def _unstored(
+        self, conn: asyncpg.Connection, rows: list[StatementRow]
+    ) -> list[StatementRow]:
+        """The rows not stored yet; Conflict if a stored one differs from its new version."""
+        existing = await stored_bodies(conn, [r.id for r in rows])
+        fresh = []
+        for row in rows:
+            body = existing.get(row.id)
+            if body is None:
+                fresh.append(row)
+            elif not self._equivalent(msgspec.json.decode(body), msgspec.json.decode(row.body)):
+                raise Conflict(
+                    f"statement {row.id} is already stored with different content;"
+                    " statements are immutable"
+                )
+        return fresh
+
+
+def _succeed(pending: _Pending) -> None:
+    if not pending.done.done():
+        pending.done.set_result(None)
+
+
+def _fail(pending: _Pending, exc: Exception) -> None:
+    if not pending.done.done():
+        pending.done.set_exception(exc)

@@ -1,0 +1,116 @@
+"""The xAPI HTTP application: routes, error mapping, CORS, and the per-worker resources."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from litestar import Litestar, Request, Response
+from litestar.config.cors import CORSConfig
+from litestar.exceptions import HTTPException
+from litestar.types import ASGIApp
+
+from core.config import Settings
+from core.errors import HyperEduError, Overloaded
+from core.xapi.compare import statements_equivalent
+from ingest.batcher import GroupCommitter
+from lrs import about, statements
+from lrs.alternate_syntax import alternate_syntax_middleware
+from lrs.credentials import CredentialStore
+from lrs.head import head_middleware
+from lrs.state import LrsState
+from lrs.versioning import version_middleware
+
+log = logging.getLogger(__name__)
+
+XAPI_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "X-Experience-API-Version",
+    "If-Match",
+    "If-None-Match",
+    "Accept-Language",
+]
+EXPOSED_HEADERS = [
+    "ETag",
+    "Last-Modified",
+    "X-Experience-API-Version",
+    "X-Experience-API-Consistent-Through",
+    "Retry-After",
+]
+
+
+def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, HyperEduError):
+        headers = {}
+        if isinstance(exc, Overloaded):
+            headers["Retry-After"] = str(exc.retry_after)
+        return Response(exc.to_body(), status_code=exc.status, headers=headers)
+    if isinstance(exc, HTTPException):
+        return Response(
+            {"error": type(exc).__name__, "message": exc.detail},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return Response({"error": "InternalError", "message": "internal error"}, status_code=500)
+
+
+def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
+    """The app for one worker; its pool and writer tasks live as long as the app does.
+
+    The protocol layers wrap the router from outside, since they change what is routed:
+    alternate request syntax (method, headers, body from a form), then the version header,
+    then HEAD answered as GET."""
+    return alternate_syntax_middleware(
+        version_middleware(head_middleware(_router(settings, server_key, dsn)))
+    )
+
+
+def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = await asyncpg.create_pool(
+            dsn, min_size=2, max_size=settings.db_pool_size, command_timeout=60
+        )
+        committer = GroupCommitter(
+            pool,
+            equivalent=statements_equivalent,
+            max_statements=settings.batch_max_statements,
+            window_s=settings.batch_window_ms / 1000,
+            queue_max=settings.queue_max_statements,
+            writers=settings.writers,
+        )
+        committer.start()
+        app.state["lrs"] = LrsState(settings, pool, committer, CredentialStore(pool, server_key))
+        try:
+            yield
+        finally:
+            await committer.stop()
+            await pool.close()
+
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    return Litestar(
+        route_handlers=[
+            about.about,
+            statements.post_statements,
+            statements.put_statement,
+            statements.get_statements,
+        ],
+        lifespan=[lifespan],
+        exception_handlers={Exception: _error_response},
+        cors_config=CORSConfig(
+            allow_origins=origins,
+            allow_methods=["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"],
+            allow_headers=XAPI_HEADERS,
+            expose_headers=EXPOSED_HEADERS,
+            allow_credentials=False,
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=None,
+        debug=False,
+    )

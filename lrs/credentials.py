@@ -1,0 +1,106 @@
+"""LRS credentials in PostgreSQL, and the check every xAPI request passes through.
+
+Verified credentials are cached for a few seconds per worker so the hot path does no
+database round trip; a revocation takes effect within `CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from core.auth import (
+    Scope,
+    digest_secret,
+    new_credential,
+    parse_basic_auth,
+    parse_scopes,
+    secret_matches,
+)
+from core.errors import Unauthorized
+
+CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    key: str
+    scopes: frozenset[Scope]
+    label: str = ""
+    created: datetime | None = None
+    revoked: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    credential: Credential
+    digest: bytes
+    expires: float
+
+
+class CredentialStore:
+    def __init__(self, pool: asyncpg.Pool, server_key: bytes) -> None:
+        self._pool = pool
+        self._server_key = server_key
+        self._cache: dict[str, _Cached] = {}
+
+    async def create(self, scopes: str, label: str = "") -> tuple[Credential, str]:
+        """A new credential and its secret (shown once, stored only as a keyed digest)."""
+        parsed = parse_scopes(scopes)
+        key, secret = new_credential()
+        await self._pool.execute(
+            "INSERT INTO credentials (key, secret_digest, scopes, label) VALUES ($1, $2, $3, $4)",
+            key,
+            digest_secret(secret, self._server_key),
+            sorted(parsed),
+            label,
+        )
+        return Credential(key, parsed, label), secret
+
+    async def list(self) -> list[Credential]:
+        rows = await self._pool.fetch(
+            "SELECT key, scopes, label, created, revoked FROM credentials ORDER BY created"
+        )
+        return [
+            Credential(
+                r["key"], frozenset(map(Scope, r["scopes"])), r["label"], r["created"], r["revoked"]
+            )
+            for r in rows
+        ]
+
+    async def revoke(self, key: str) -> bool:
+        status = await self._pool.execute(
+            "UPDATE credentials SET revoked = now() WHERE key = $1 AND revoked IS NULL", key
+        )
+        self._cache.pop(key, None)
+        return status.endswith(" 1")
+
+    async def authenticate(self, authorization: str | None) -> Credential:
+        """The credential behind an `Authorization` header; Unauthorized otherwise."""
+        key, secret = parse_basic_auth(authorization)
+        cached = self._cache.get(key)
+        if cached is None or cached.expires < time.monotonic():
+            cached = await self._load(key)
+        if cached is None or not secret_matches(secret, cached.digest, self._server_key):
+            raise Unauthorized("invalid credentials")
+        return cached.credential
+
+    async def _load(self, key: str) -> _Cached | None:
+        row = await self._pool.fetchrow(
+            "SELECT key, secret_digest, scopes, label FROM credentials"
+            " WHERE key = $1 AND revoked IS NULL",
+            key,
+        )
+        if row is None:
+            self._cache.pop(key, None)
+            return None
+        cached = _Cached(
+            Credential(row["key"], frozenset(map(Scope, row["scopes"])), row["label"]),
+            bytes(row["secret_digest"]),
+            time.monotonic() + CACHE_SECONDS,
+        )
+        self._cache[key] = cached
+        return cached

@@ -1,0 +1,174 @@
+"""GET /xapi/statements as SQL: filters, StatementRef targeting, voiding, keyset pages.
+
+Rules (xAPI 1.0.3 Communication 2.1.3, 2.3.2):
+- a statement matches a filter if it does, or if its object is a StatementRef to a
+  statement that matches (recursively); time and limit apply to the statement itself;
+- voided statements are never returned by a query, their voiding statements are;
+- pages are keyset pages on `seq`, so a cursor stays valid while statements arrive.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from core.errors import BadRequest
+
+MAX_REF_DEPTH = 10
+
+
+class StatementQuery(msgspec.Struct, frozen=True, omit_defaults=True):
+    agent: str | None = None
+    verb: str | None = None
+    activity: str | None = None
+    registration: str | None = None
+    related_activities: bool = False
+    related_agents: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 0
+    format: str = "exact"
+    attachments: bool = False
+    ascending: bool = False
+    after_seq: int | None = None
+
+
+class StoredStatement(msgspec.Struct, frozen=True):
+    seq: int
+    stored: datetime
+    body: str
+    attachments: list[str] | None
+
+
+def encode_more_cursor(query: StatementQuery, last_seq: int) -> str:
+    token = msgspec.msgpack.encode(msgspec.structs.replace(query, after_seq=last_seq))
+    return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+
+def decode_more_cursor(token: str) -> StatementQuery:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        query = msgspec.msgpack.decode(raw, type=StatementQuery)
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise BadRequest("the 'more' cursor is not one this LRS issued") from None
+    if query.after_seq is None:
+        raise BadRequest("the 'more' cursor is not one this LRS issued")
+    return query
+
+
+class _Sql:
+    def __init__(self) -> None:
+        self.args: list[object] = []
+
+    def arg(self, value: object) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+
+def _filters(q: StatementQuery, sql: _Sql, alias: str) -> list[str]:
+    """The non-time filters of `q` on the statement `alias`."""
+    where = []
+    if q.agent is not None:
+        direct = "" if q.related_agents else " AND direct"
+        where.append(
+            f"{alias}.seq IN (SELECT seq FROM statement_agents"
+            f" WHERE agent = {sql.arg(q.agent)}{direct})"
+        )
+    if q.verb is not None:
+        where.append(f"{alias}.verb = {sql.arg(q.verb)}")
+    if q.activity is not None:
+        direct = "" if q.related_activities else " AND direct"
+        where.append(
+            f"{alias}.seq IN (SELECT seq FROM statement_activities"
+            f" WHERE activity = {sql.arg(q.activity)}{direct})"
+        )
+    if q.registration is not None:
+        where.append(f"{alias}.registration = {sql.arg(q.registration)}::uuid")
+    return where
+
+
+def build_query(q: StatementQuery, page_size: int, mine: str | None) -> tuple[str, list[object]]:
+    sql = _Sql()
+    filters = _filters(q, sql, "s")
+    where = [
+        # voided: a voiding statement targets it, and it is not itself a voiding statement
+        "(s.voiding OR NOT EXISTS (SELECT 1 FROM statements v"
+        " WHERE v.ref_target = s.id AND v.voiding))"
+    ]
+    with_clause = ""
+    if filters:
+        target_filters = _filters(q, sql, "t")
+        with_clause = (
+            "WITH RECURSIVE chain(id, target, depth) AS ("
+            " SELECT id, ref_target, 1 FROM statements WHERE ref_target IS NOT NULL"
+            " UNION ALL"
+            " SELECT c.id, t.ref_target, c.depth + 1 FROM chain c"
+            " JOIN statements t ON t.id = c.target"
+            f" WHERE t.ref_target IS NOT NULL AND c.depth < {MAX_REF_DEPTH}) "
+        )
+        where.append(
+            f"(({' AND '.join(filters)}) OR s.id IN (SELECT c.id FROM chain c"
+            f" JOIN statements t ON t.id = c.target WHERE {' AND '.join(target_filters)}))"
+        )
+    if q.since is not None:
+        where.append(f"s.stored > {sql.arg(q.since)}")
+    if q.until is not None:
+        where.append(f"s.stored <= {sql.arg(q.until)}")
+    if mine is not None:
+        where.append(f"s.authority = {sql.arg(mine)}")
+    if q.after_seq is not None:
+        where.append(f"s.seq {'>' if q.ascending else '<'} {sql.arg(q.after_seq)}")
+    order = "ASC" if q.ascending else "DESC"
+    text = (
+        f"{with_clause}SELECT s.seq, s.stored, s.body, s.attachments FROM statements s"
+        f" WHERE {' AND '.join(where)} ORDER BY s.seq {order} LIMIT {sql.arg(page_size + 1)}"
+    )
+    return text, sql.args
+
+
+async def run_query(
+    conn: asyncpg.Connection, q: StatementQuery, page_size: int, mine: str | None
+) -> tuple[list[StoredStatement], bool]:
+    """One page of statements, and whether there are more."""
+    text, args = build_query(q, page_size, mine)
+    rows = await conn.fetch(text, *args)
+    found = [StoredStatement(r["seq"], r["stored"], r["body"], r["attachments"]) for r in rows]
+    return found[:page_size], len(found) > page_size
+
+
+async def fetch_one(
+    conn: asyncpg.Connection, statement_id: str, *, voided: bool, mine: str | None
+) -> StoredStatement | None:
+    """By id: a statement that is not voided (voided=False) or one that is (voided=True)."""
+    is_voided = (
+        "(NOT s.voiding AND EXISTS (SELECT 1 FROM statements v"
+        " WHERE v.ref_target = s.id AND v.voiding))"
+    )
+    condition = is_voided if voided else f"NOT {is_voided}"
+    args: list[object] = [statement_id]
+    mine_clause = ""
+    if mine is not None:
+        args.append(mine)
+        mine_clause = " AND s.authority = $2"
+    row = await conn.fetchrow(
+        "SELECT s.seq, s.stored, s.body, s.attachments FROM statements s"
+        f" WHERE s.id = $1::uuid AND {condition}{mine_clause}",
+        *args,
+    )
+    if row is None:
+        return None
+    return StoredStatement(row["seq"], row["stored"], row["body"], row["attachments"])
+
+
+async def fetch_attachments(
+    conn: asyncpg.Connection, hashes: list[str]
+) -> list[tuple[str, str, bytes]]:
+    rows = await conn.fetch(
+        "SELECT sha2, content_type, content FROM attachments WHERE sha2 = ANY($1::text[])",
+        hashes,
+    )
+    return [(r["sha2"], r["content_type"], bytes(r["content"])) for r in rows]
