@@ -1,0 +1,111 @@
+"""Acknowledged means committed: concurrent clients lose nothing, kill -9 loses nothing."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.conftest import Server, basic, create_credential, free_port
+
+
+def statement(actor: str, statement_id: str | None = None) -> dict:
+    s = {
+        "actor": {"objectType": "Agent", "mbox": f"mailto:{actor}@example.com"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "object": {"objectType": "Activity", "id": "http://example.com/durability"},
+    }
+    if statement_id:
+        s["id"] = statement_id
+    return s
+
+
+async def stored_ids(dsn: str) -> list[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return [str(r["id"]) for r in await conn.fetch("SELECT id FROM statements")]
+    finally:
+        await conn.close()
+
+
+def post_until(url: str, auth: str, actor: str, acknowledged: list[str], stop: threading.Event) -> None:
+    with httpx.Client(
+        base_url=url, headers={"X-Experience-API-Version": "1.0.3", "Authorization": auth}, timeout=10
+    ) as client:
+        while not stop.is_set():
+            ids = [str(uuid.uuid4()) for _ in range(10)]
+            try:
+                response = client.post("/xapi/statements", json=[statement(actor, i) for i in ids])
+            except httpx.HTTPError:
+                return  # the server died mid-request: that batch was never acknowledged
+            if response.status_code == 200:
+                acknowledged.extend(ids)
+
+
+@pytest.fixture
+def own_server(tmp_path: Path):
+    key, secret = create_credential(tmp_path)
+    srv = Server(tmp_path, free_port(), env={})
+    srv.start()
+    yield srv, basic(key, secret)
+    srv.stop()
+
+
+def test_concurrent_clients_every_acknowledged_statement_stored_exactly_once(server, client, database_url):
+    acknowledged: list[str] = []
+    stop = threading.Event()
+    auth = client.headers["Authorization"]
+    threads = [
+        threading.Thread(target=post_until, args=(server.url, auth, f"c{i}", acknowledged, stop))
+        for i in range(16)
+    ]
+    for t in threads:
+        t.start()
+    threading.Event().wait(3)
+    stop.set()
+    for t in threads:
+        t.join()
+    import asyncio
+
+    ids = asyncio.run(stored_ids(database_url))
+    assert len(acknowledged) > 500
+    assert set(acknowledged) <= set(ids)
+    assert len(ids) == len(set(ids))
+
+
+def test_kill_minus_9_of_server_and_database_loses_no_acknowledged_statement(own_server):
+    srv, auth = own_server
+    acknowledged: list[str] = []
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=post_until, args=(srv.url, auth, f"k{i}", acknowledged, stop))
+        for i in range(8)
+    ]
+    for t in threads:
+        t.start()
+    threading.Event().wait(2)
+    postmaster = int((srv.data_dir / "pg" / "postmaster.pid").read_text().split()[0])
+    srv.stop(signal.SIGKILL)
+    import os
+
+    os.kill(postmaster, signal.SIGKILL)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert len(acknowledged) > 100
+
+    srv.start()
+    from ingest.embedded_postgres import start_embedded_postgres
+
+    pg, dsn = start_embedded_postgres(srv.data_dir)
+    import asyncio
+
+    ids = set(asyncio.run(stored_ids(dsn)))
+    pg.cleanup()
+    missing = [i for i in acknowledged if i not in ids]
+    assert missing == []
