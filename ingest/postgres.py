@@ -48,6 +48,17 @@ async def copy_batch(
             ],
             columns=("activity", "seq", "direct"),
         )
+        definitions = [
+            (activity, seq, definition)
+            for row, seq in zip(rows, seqs, strict=True)
+            for activity, definition in row.definitions
+        ]
+        if definitions:
+            await conn.copy_records_to_table(
+                "activity_definitions",
+                records=definitions,
+                columns=("activity", "seq", "definition"),
+            )
         if attachments:
             await conn.executemany(
                 "INSERT INTO attachments (sha2, content_type, content) VALUES ($1, $2, $3)"

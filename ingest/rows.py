@@ -40,6 +40,7 @@ class StatementRow:
     body: str
     agents: list[tuple[str, bool]]
     activities: list[tuple[str, bool]]
+    definitions: list[tuple[str, str]]  # (activity id, definition JSON)
 
     def record(self, seq: int) -> tuple[object, ...]:
         return (
@@ -85,9 +86,16 @@ def agent_key(agent: Agent | Group) -> str | None:
 
 
 def to_row(
-    statement: Statement, *, stored: datetime, authority_key: str, attachments: list[str] | None
+    statement: Statement,
+    *,
+    stored: datetime,
+    authority_key: str,
+    attachments: list[str] | None,
+    may_define: bool,
 ) -> StatementRow:
-    """`statement` is complete: id, stored, timestamp, authority and version already set."""
+    """`statement` is complete: id, stored, timestamp, authority and version already set.
+
+    Activity definitions are kept only from credentials that may define (scope `define`)."""
     assert statement.id is not UNSET
     obj = statement.object
     context = statement.context
@@ -107,6 +115,7 @@ def to_row(
         body=_encode(statement).decode(),
         agents=_dedupe(_agents(statement)),
         activities=_dedupe(_activities(statement)),
+        definitions=list(_definitions(statement)) if may_define else [],
     )
 
 
@@ -157,7 +166,7 @@ def _agents(statement: Statement) -> Iterator[tuple[str, bool]]:
         yield from _context_agent_keys(obj.context)
 
 
-def _context_activity_ids(context: Context | msgspec.UnsetType) -> Iterator[tuple[str, bool]]:
+def _context_activities(context: Context | msgspec.UnsetType) -> Iterator[tuple[Activity, bool]]:
     if context is UNSET or context.context_activities is UNSET:
         return
     ca = context.context_activities
@@ -165,15 +174,26 @@ def _context_activity_ids(context: Context | msgspec.UnsetType) -> Iterator[tupl
         if group is UNSET:
             continue
         for activity in group if isinstance(group, list) else (group,):
-            yield activity.id, False
+            yield activity, False
+
+
+def _all_activities(statement: Statement) -> Iterator[tuple[Activity, bool]]:
+    obj = statement.object
+    if isinstance(obj, Activity):
+        yield obj, True
+    yield from _context_activities(statement.context)
+    if isinstance(obj, SubStatement):
+        if isinstance(obj.object, Activity):
+            yield obj.object, False
+        yield from _context_activities(obj.context)
 
 
 def _activities(statement: Statement) -> Iterator[tuple[str, bool]]:
-    obj = statement.object
-    if isinstance(obj, Activity):
-        yield obj.id, True
-    yield from _context_activity_ids(statement.context)
-    if isinstance(obj, SubStatement):
-        if isinstance(obj.object, Activity):
-            yield obj.object.id, False
-        yield from _context_activity_ids(obj.context)
+    for activity, direct in _all_activities(statement):
+        yield activity.id, direct
+
+
+def _definitions(statement: Statement) -> Iterator[tuple[str, str]]:
+    for activity, _direct in _all_activities(statement):
+        if activity.definition is not UNSET:
+            yield activity.id, _encode(activity.definition).decode()

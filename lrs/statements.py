@@ -12,12 +12,16 @@ from litestar import Request, Response, get, post, put
 from litestar.datastructures import MultiDict
 from msgspec import UNSET
 
-from core.auth import Action, reads_only_own_statements, require
+from core.auth import Action, may_define, reads_only_own_statements, require
 from core.errors import BadRequest, NotFound, ValidationError
 from core.xapi.decode import decode_statements
 from core.xapi.formats import parse_accept_language, to_canonical_format, to_ids_format
 from core.xapi.models import Statement
-from core.xapi.multipart import build_multipart_mixed, parse_multipart_mixed
+from core.xapi.multipart import (
+    build_multipart_mixed,
+    check_attachments_present,
+    parse_multipart_mixed,
+)
 from ingest.rows import to_row
 from lrs.parameters import (
     agent_key_param,
@@ -28,7 +32,7 @@ from lrs.parameters import (
     uuid_param,
 )
 from lrs.state import LrsState, authenticate
-from lrs.statement_attachments import check_attachments, verify_signatures
+from lrs.statement_attachments import verify_signatures
 from lrs.statement_query import (
     StatementQuery,
     StoredStatement,
@@ -112,12 +116,13 @@ async def _store(request: Request[Any, Any, Any], statement_id: str | None) -> l
     if statement_id is not None:
         statements = [_with_put_id(statements, statement_id)]
     _reject_duplicate_ids(statements)
-    check_attachments(statements, parts)
+    check_attachments_present(statements, parts)
     verify_signatures(statements, parts)
     now = datetime.now(UTC)
     stored = xapi_time(now)
     authority = state.authority_for(credential)
     default_version = V2 if version == V2 else "1.0.0"
+    define = may_define(credential.scopes)
     rows = []
     for statement in statements:
         complete = msgspec.structs.replace(
@@ -128,9 +133,15 @@ async def _store(request: Request[Any, Any, Any], statement_id: str | None) -> l
             authority=authority,
             version=statement.version if statement.version is not UNSET else default_version,
         )
-        hashes = [a.sha2 for a in complete.attachments or () if a.sha2 in parts]
+        hashes = [h for a in complete.attachments or () if (h := a.sha2.lower()) in parts]
         rows.append(
-            to_row(complete, stored=now, authority_key=credential.key, attachments=hashes or None)
+            to_row(
+                complete,
+                stored=now,
+                authority_key=credential.key,
+                attachments=hashes or None,
+                may_define=define,
+            )
         )
     attachments = [
         (sha2, _content_type_of(statements, sha2), content) for sha2, content in parts.items()
@@ -166,7 +177,7 @@ def _reject_duplicate_ids(statements: list[Statement]) -> None:
 def _content_type_of(statements: list[Statement], sha2: str) -> str:
     for statement in statements:
         for attachment in statement.attachments or ():
-            if attachment.sha2 == sha2:
+            if attachment.sha2.lower() == sha2:
                 return attachment.content_type
     return "application/octet-stream"
 

@@ -54,3 +54,12 @@ CREATE TABLE credentials (
     created       timestamptz NOT NULL DEFAULT now(),
     revoked       timestamptz
 );
+
+-- Activity definitions as statements carried them, from credentials allowed to define;
+-- the Activities resource merges them in seq order into the canonical definition.
+CREATE TABLE activity_definitions (
+    activity   text   NOT NULL,
+    seq        bigint NOT NULL,
+    definition text   NOT NULL  -- JSON
+);
+CREATE INDEX activity_definitions_lookup ON activity_definitions (activity, seq);
