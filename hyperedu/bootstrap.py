@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -17,8 +18,17 @@ from core.config import Settings
 from core.errors import HyperEduError, Overloaded
 from core.xapi.compare import statements_equivalent
 from ingest.batcher import GroupCommitter
-from lrs import about, statements
+from lrs import (
+    about,
+    activities,
+    activity_profile,
+    agent_profile,
+    agents,
+    state_resource,
+    statements,
+)
 from lrs.alternate_syntax import alternate_syntax_middleware
+from lrs.consistency import consistent_through_middleware
 from lrs.credentials import CredentialStore
 from lrs.head import head_middleware
 from lrs.state import LrsState
@@ -65,8 +75,16 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
     The protocol layers wrap the router from outside, since they change what is routed:
     alternate request syntax (method, headers, body from a form), then the version header,
     then HEAD answered as GET."""
+    router = _router(settings, server_key, dsn)
+
+    def consistent_through() -> datetime:
+        state: LrsState | None = router.state.get("lrs")
+        return state.committer.consistent_through() if state else datetime.now(UTC)
+
     return alternate_syntax_middleware(
-        version_middleware(head_middleware(_router(settings, server_key, dsn)))
+        version_middleware(
+            head_middleware(consistent_through_middleware(router, consistent_through))
+        )
     )
 
 
@@ -100,6 +118,11 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
             statements.post_statements,
             statements.put_statement,
             statements.get_statements,
+            *state_resource.route_handlers,
+            *activity_profile.route_handlers,
+            *agent_profile.route_handlers,
+            activities.get_activity,
+            agents.get_person,
         ],
         lifespan=[lifespan],
         exception_handlers={Exception: _error_response},

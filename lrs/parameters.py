@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 import msgspec
 from litestar.datastructures import MultiDict
 
-from core.errors import BadRequest
+from core.errors import BadRequest, ValidationError
 from core.xapi.models import Agent, Group
+from core.xapi.validate import check_actor
 from ingest.rows import agent_key
 
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+")
@@ -70,14 +71,12 @@ def parse_actor_param(text: str, name: str = "agent") -> Agent | Group:
         actor: Agent | Group = msgspec.convert(obj, Agent | Group)
     except msgspec.ValidationError as exc:
         raise BadRequest(f"{name} is not a valid Agent: {exc}") from None
-    if (
-        sum(
-            v is not msgspec.UNSET
-            for v in (actor.mbox, actor.mbox_sha1sum, actor.openid, actor.account)
-        )
-        != 1
-    ):
-        raise BadRequest(f"{name} must have exactly one inverse functional identifier")
+    if isinstance(actor, Group) and agent_key(actor) is None:
+        raise BadRequest(f"{name} must be an Agent or an identified Group")
+    try:
+        check_actor(actor, "$")
+    except ValidationError as exc:
+        raise BadRequest(f"{name} is not a valid Agent: {exc.message}") from None
     return actor
 
 

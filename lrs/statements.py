@@ -23,6 +23,7 @@ from core.xapi.multipart import (
     parse_multipart_mixed,
 )
 from ingest.rows import to_row
+from lrs.consistency import xapi_time
 from lrs.parameters import (
     agent_key_param,
     bool_param,
@@ -67,10 +68,6 @@ _SINGLE_PARAMS = frozenset({"statementId", "voidedStatementId", "format", "attac
 _FORMATS = ("exact", "ids", "canonical")
 
 _encode = msgspec.json.Encoder().encode
-
-
-def xapi_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _version_of(request: Request[Any, Any, Any]) -> str:
@@ -118,7 +115,10 @@ async def _store(request: Request[Any, Any, Any], statement_id: str | None) -> l
     _reject_duplicate_ids(statements)
     check_attachments_present(statements, parts)
     verify_signatures(statements, parts)
+    # `stored` is kept to the millisecond, in the JSON and the column alike, so that a client
+    # passing a statement's stored value as `since` does not get that statement back.
     now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     stored = xapi_time(now)
     authority = state.authority_for(credential)
     default_version = V2 if version == V2 else "1.0.0"

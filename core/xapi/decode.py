@@ -13,9 +13,10 @@ import re
 from typing import Any
 
 import msgspec
+from msgspec import UNSET
 
 from core.errors import ValidationError
-from core.xapi.models import Statement
+from core.xapi.models import Activity, Context, ContextActivities, Statement, SubStatement
 from core.xapi.validate import validate_statement
 
 _decode_json = msgspec.json.Decoder().decode
@@ -33,11 +34,11 @@ def decode_statements(body: bytes, version: str) -> list[Statement]:
     if fast is not None:
         if isinstance(fast, Statement):
             validate_statement(fast, version, "$")
-            return [fast]
+            return [with_context_activity_lists(fast)]
         for i, stmt in enumerate(fast):
             validate_statement(stmt, version, f"$[{i}]")
         if fast:
-            return fast
+            return [with_context_activity_lists(s) for s in fast]
     try:
         data = _decode_json(body)
     except msgspec.ValidationError as exc:  # valid JSON, but a number no float can hold
@@ -47,8 +48,35 @@ def decode_statements(body: bytes, version: str) -> list[Statement]:
     if isinstance(data, list):
         if not data:
             raise ValidationError("A batch of Statements must not be empty", "$")
-        return [decode_statement_obj(item, version, f"$[{i}]") for i, item in enumerate(data)]
-    return [decode_statement_obj(data, version, "$")]
+        return [
+            with_context_activity_lists(decode_statement_obj(item, version, f"$[{i}]"))
+            for i, item in enumerate(data)
+        ]
+    return [with_context_activity_lists(decode_statement_obj(data, version, "$"))]
+
+
+def _listed_context(context: Context) -> Context:
+    ca = context.context_activities
+    if ca is UNSET or not any(isinstance(v, Activity) for v in msgspec.structs.astuple(ca)):
+        return context
+    lists = {
+        name: [value] if isinstance(value, Activity) else value
+        for name, value in msgspec.structs.asdict(ca).items()
+    }
+    return msgspec.structs.replace(context, context_activities=ContextActivities(**lists))
+
+
+def with_context_activity_lists(stmt: Statement) -> Statement:
+    """The statement with every context Activity given alone turned into an array of one,
+    the form the LRS MUST return (Data 2.4.6.2)."""
+    if stmt.context is not UNSET:
+        stmt = msgspec.structs.replace(stmt, context=_listed_context(stmt.context))
+    obj = stmt.object
+    if isinstance(obj, SubStatement) and obj.context is not UNSET:
+        stmt = msgspec.structs.replace(
+            stmt, object=msgspec.structs.replace(obj, context=_listed_context(obj.context))
+        )
+    return stmt
 
 
 def _decode_with_every_object_type_given(body: bytes) -> list[Statement] | Statement | None:

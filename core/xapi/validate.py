@@ -109,8 +109,8 @@ _TIMESTAMP_COMMON = re.compile(
 )
 _NUM = r"\d+(?:[.,]\d+)?"
 _DURATION = re.compile(
-    rf"P(?!$)(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?"
-    rf"(?:T(?=\d)(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?"
+    rf"P(?:{_NUM}W|(?!$)(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}D)?"
+    rf"(?:T(?=\d)(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?)"
 )
 
 
@@ -168,7 +168,7 @@ def is_language_tag(value: str) -> bool:
 
 
 def is_timestamp(value: str, v2: bool = False) -> bool:
-    """ISO 8601 (1.0.x, extended or basic) or RFC 3339 (2.0) date and time of day.
+    """ISO 8601 (1.0.x, extended or basic) or RFC 3339 (2.0, time zone required) date and time.
 
     A negative zero offset (`-00`, `-0000`, `-00:00`) means "offset unknown" in RFC 3339 and
     is rejected, as the ADL conformance suite expects.
@@ -183,6 +183,8 @@ def is_timestamp(value: str, v2: bool = False) -> bool:
     if match is None:
         return False
     zone = match.group("z")
+    if v2 and not zone:
+        return False  # 2.0 (RFC 3339) timestamps carry their offset
     if zone and zone[0] == "-" and not zone.strip("-:0"):
         return False
     if zone and len(zone) > 1:
@@ -204,7 +206,7 @@ def is_timestamp(value: str, v2: bool = False) -> bool:
 
 
 def is_duration(value: str) -> bool:
-    """ISO 8601:2004 section 4.4.3.2 duration (`P3Y1M29DT4H35M59.14S`, `P4W`)."""
+    """ISO 8601:2004 section 4.4.3.2 duration (`P3Y1M29DT4H35M59.14S`, or weeks alone: `P4W`)."""
     return _DURATION.fullmatch(value) is not None
 
 

@@ -17,7 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import ValidationError
-from core.xapi.decode import decode_statement_obj, decode_statements
+from core.xapi.decode import (
+    decode_statement_obj,
+    decode_statements,
+    with_context_activity_lists,
+)
 from core.xapi.models import Activity, Agent, Group, Statement, SubStatement
 
 CORPUS = json.loads((Path(__file__).parent / "corpus" / "valid_statements.json").read_text())
@@ -891,7 +895,7 @@ def _with_object_types(stmt: dict[str, Any]) -> dict[str, Any]:
 def test_the_fast_path_and_the_general_path_decode_alike(case: dict[str, Any]) -> None:
     explicit = _with_object_types(case["statement"])
     general = decode_statement_obj(copy.deepcopy(explicit), case["version"])
-    assert decode(explicit, case["version"]) == [general]
+    assert decode(explicit, case["version"]) == [with_context_activity_lists(general)]
 
 
 DICT_CASES = [case for case in INVALID if isinstance(case[2], dict)]
@@ -908,3 +912,19 @@ def test_the_fast_path_rejects_what_the_general_path_rejects(
     error = rejection(_with_object_types(stmt), version)
     assert rule.lower() in error.rule.lower(), error.message
     assert error.path == path, error.message
+
+
+def test_a_single_context_activity_is_returned_as_an_array_of_one() -> None:
+    """Data 2.4.6.2: the LRS MUST return single Activity Objects as an array of length one."""
+    stmt = decode(
+        {
+            "actor": {"mbox": "mailto:a@example.com"},
+            "verb": {"id": "http://example.com/v"},
+            "object": {"id": "http://example.com/a"},
+            "context": {"contextActivities": {"parent": {"id": "http://example.com/p"}}},
+        },
+        "1.0.3",
+    )[0]
+    assert msgspec.to_builtins(stmt)["context"]["contextActivities"]["parent"] == [
+        {"objectType": "Activity", "id": "http://example.com/p"}
+    ]

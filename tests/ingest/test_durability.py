@@ -33,9 +33,13 @@ async def stored_ids(dsn: str) -> list[str]:
         await conn.close()
 
 
-def post_until(url: str, auth: str, actor: str, acknowledged: list[str], stop: threading.Event) -> None:
+def post_until(
+    url: str, auth: str, actor: str, acknowledged: list[str], stop: threading.Event
+) -> None:
     with httpx.Client(
-        base_url=url, headers={"X-Experience-API-Version": "1.0.3", "Authorization": auth}, timeout=10
+        base_url=url,
+        headers={"X-Experience-API-Version": "1.0.3", "Authorization": auth},
+        timeout=10,
     ) as client:
         while not stop.is_set():
             ids = [str(uuid.uuid4()) for _ in range(10)]
@@ -56,7 +60,9 @@ def own_server(tmp_path: Path):
     srv.stop()
 
 
-def test_concurrent_clients_every_acknowledged_statement_stored_exactly_once(server, client, database_url):
+def test_concurrent_clients_every_acknowledged_statement_stored_exactly_once(
+    server, client, database_url
+):
     acknowledged: list[str] = []
     stop = threading.Event()
     auth = client.headers["Authorization"]

@@ -33,7 +33,10 @@ def test_actor_and_agent_object_are_direct_other_agents_related():
             "verb": VERB,
             "object": agent("b"),
             "authority": agent("auth"),
-            "context": {"instructor": agent("i"), "team": {"objectType": "Group", "member": [agent("t")]}},
+            "context": {
+                "instructor": agent("i"),
+                "team": {"objectType": "Group", "member": [agent("t")]},
+            },
         }
     )
     assert dict(row.agents) == {
@@ -53,7 +56,10 @@ def test_members_of_a_group_actor_match_directly():
             "object": {"objectType": "Activity", "id": "http://example.com/a"},
         }
     )
-    assert dict(row.agents) == {"mbox mailto:m1@example.com": True, "mbox mailto:m2@example.com": True}
+    assert dict(row.agents) == {
+        "mbox mailto:m1@example.com": True,
+        "mbox mailto:m2@example.com": True,
+    }
 
 
 def test_context_activities_and_substatement_object_are_related_activities():

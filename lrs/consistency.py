@@ -1,0 +1,34 @@
+"""`X-Experience-API-Consistent-Through` on every response of the Statements resource,
+errors included: no statement stored before that instant is still on its way to the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = b"x-experience-api-consistent-through"
+
+
+def xapi_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def consistent_through_middleware(app: ASGIApp, clock: Callable[[], datetime]) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].rstrip("/").endswith("/xapi/statements"):
+            await app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if not any(name.lower() == HEADER for name, _ in headers):
+                    headers.append((HEADER, xapi_time(clock()).encode()))
+                    message["headers"] = headers
+            await send(message)
+
+        await app(scope, receive, send_with_header)
+
+    return middleware
