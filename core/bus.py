@@ -1,0 +1,55 @@
+"""The event bus interface. Consumers are written once against it; two backends implement it:
+Apache Kafka (scaled mode, `ingest/bus_kafka.py`) and a PostgreSQL log (embedded default,
+`ingest/bus_postgres.py`).
+
+Delivery is at least once: a consumer commits its position only after it has processed a
+batch, so after a crash it sees the uncommitted records again. Handlers must therefore be
+idempotent (by statement id for the statement stream, by event id for domain events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import msgspec
+
+STATEMENTS_TOPIC = "xapi.statements"
+
+
+class Record(msgspec.Struct, frozen=True):
+    """One message: `key` orders (one learner's statements keep their order), `value` is JSON."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    position: int  # Kafka offset, or the statement seq in the PostgreSQL log
+    partition: int = 0
+
+
+class Consumer(Protocol):
+    async def poll(self, max_records: int = 1000, timeout_s: float = 1.0) -> Sequence[Record]:
+        """The next records after this group's committed position (waits up to timeout_s)."""
+        ...
+
+    async def commit(self, records: Sequence[Record]) -> None:
+        """Record that `records` (and everything before them) are processed."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, records: Sequence[tuple[bytes, bytes]]) -> None:
+        """Publish (key, value) pairs durably; returns once the bus has acknowledged them."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Bus(Protocol):
+    async def consumer(self, group: str, topic: str) -> Consumer: ...
+
+    async def publisher(self) -> Publisher: ...
+
+    async def close(self) -> None: ...
