@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 import asyncpg
@@ -35,7 +34,7 @@ async def copy_batch(
             records=[
                 (key, seq, direct)
                 for row, seq in zip(rows, seqs, strict=True)
-                for key, direct in row.agents
+                for key, direct in row.agents.items()
             ],
             columns=("agent", "seq", "direct"),
         )
@@ -44,7 +43,7 @@ async def copy_batch(
             records=[
                 (key, seq, direct)
                 for row, seq in zip(rows, seqs, strict=True)
-                for key, direct in row.activities
+                for key, direct in row.activities.items()
             ],
             columns=("activity", "seq", "direct"),
         )
@@ -67,7 +66,7 @@ async def copy_batch(
             )
 
 
-async def stored_bodies(conn: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The stored JSON of those of `ids` that exist."""
+async def stored_bodies(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, str]:
+    """The stored JSON of those of `ids` (canonical UUID text) that exist."""
     records = await conn.fetch("SELECT id, body FROM statements WHERE id = ANY($1::uuid[])", ids)
-    return {r["id"]: r["body"] for r in records}
+    return {str(r["id"]): r["body"] for r in records}

@@ -4,8 +4,8 @@ agents and activities it mentions (the side tables that serve `agent`, `activity
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
+import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,17 +29,17 @@ _encode = msgspec.json.Encoder().encode
 
 @dataclass(frozen=True, slots=True)
 class StatementRow:
-    id: uuid.UUID
+    id: str  # canonical (lower-case) UUID text; asyncpg encodes text into uuid columns
     stored: datetime
     verb: str
-    registration: uuid.UUID | None
-    ref_target: uuid.UUID | None
+    registration: str | None
+    ref_target: str | None
     voiding: bool
     authority: str
     attachments: list[str] | None
     body: str
-    agents: list[tuple[str, bool]]
-    activities: list[tuple[str, bool]]
+    agents: dict[str, bool]  # agent key -> direct (actor/object) or only related
+    activities: dict[str, bool]  # activity id -> direct (the object) or only related
     definitions: list[tuple[str, str]]  # (activity id, definition JSON)
 
     def record(self, seq: int) -> tuple[object, ...]:
@@ -55,6 +55,16 @@ class StatementRow:
             self.attachments,
             self.body,
         )
+
+
+def new_statement_id() -> str:
+    """A UUIDv7: time-ordered, so LRS-assigned ids append to the primary-key index's right
+    edge instead of touching random pages (random UUIDv4 keys make COPY 30-40 % slower)."""
+    value = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    value[6] = 0x70 | (value[6] & 0x0F)
+    value[8] = 0x80 | (value[8] & 0x3F)
+    h = value.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 STATEMENT_COLUMNS = (
@@ -95,78 +105,99 @@ def to_row(
 ) -> StatementRow:
     """`statement` is complete: id, stored, timestamp, authority and version already set.
 
-    Activity definitions are kept only from credentials that may define (scope `define`)."""
+    Activity definitions are kept only from credentials that may define (scope `define`).
+    This runs once per statement on the ingest path: it is written for speed."""
     assert statement.id is not UNSET
     obj = statement.object
     context = statement.context
     registration = None
     if context is not UNSET and context.registration is not UNSET:
-        registration = uuid.UUID(context.registration)
-    ref_target = uuid.UUID(obj.id) if isinstance(obj, StatementRef) else None
+        registration = context.registration.lower()
+    ref_target = obj.id.lower() if type(obj) is StatementRef else None
+    agents: dict[str, bool] = {}
+    activities: dict[str, bool] = {}
+    definitions: list[tuple[str, str]] = []
+    _add_agents(statement, agents)
+    _add_activities(statement, activities, definitions if may_define else None)
+    verb = statement.verb.id
     return StatementRow(
-        id=uuid.UUID(statement.id),
+        id=statement.id.lower(),
         stored=stored,
-        verb=statement.verb.id,
+        verb=verb,
         registration=registration,
         ref_target=ref_target,
-        voiding=statement.verb.id == VOIDED and ref_target is not None,
+        voiding=ref_target is not None and verb == VOIDED,
         authority=authority_key,
         attachments=attachments,
         body=_encode(statement).decode(),
-        agents=_dedupe(_agents(statement)),
-        activities=_dedupe(_activities(statement)),
-        definitions=list(_definitions(statement)) if may_define else [],
+        agents=agents,
+        activities=activities,
+        definitions=definitions,
     )
 
 
-def _dedupe(pairs: Iterator[tuple[str, bool]]) -> list[tuple[str, bool]]:
+def _mention(seen: dict[str, bool], key: str, direct: bool) -> None:
     """One row per key, `direct` if any mention was direct."""
-    seen: dict[str, bool] = {}
-    for key, direct in pairs:
-        seen[key] = seen.get(key, False) or direct
-    return list(seen.items())
+    if direct or key not in seen:
+        seen[key] = direct or seen.get(key, False)
 
 
-def _actor_keys(actor: object, direct: bool) -> Iterator[tuple[str, bool]]:
-    if isinstance(actor, Agent | Group):
-        key = agent_key(actor)
-        if key is not None:
-            yield key, direct
-        if isinstance(actor, Group) and actor.member is not UNSET:
-            for member in actor.member:
-                member_key = agent_key(member)
-                if member_key is not None:
-                    yield member_key, direct
-    elif actor is not UNSET and actor is not None:
+def _add_actor(actor: object, seen: dict[str, bool], direct: bool) -> None:
+    if actor is UNSET:
+        return
+    if not isinstance(actor, Agent | Group):
         raise TypeError(f"not an actor: {actor!r}")
+    key = agent_key(actor)
+    if key is not None:
+        _mention(seen, key, direct)
+    if type(actor) is Group and actor.member is not UNSET:
+        for member in actor.member:
+            member_key = agent_key(member)
+            if member_key is not None:
+                _mention(seen, member_key, direct)
 
 
-def _context_agent_keys(context: Context | msgspec.UnsetType) -> Iterator[tuple[str, bool]]:
+def _add_context_agents(context: Context | msgspec.UnsetType, seen: dict[str, bool]) -> None:
     if context is UNSET:
         return
-    yield from _actor_keys(context.instructor, False)
-    yield from _actor_keys(context.team, False)
+    _add_actor(context.instructor, seen, False)
+    _add_actor(context.team, seen, False)
     for ca in context.context_agents or ():
-        yield from _actor_keys(ca.agent, False)
+        _add_actor(ca.agent, seen, False)
     for cg in context.context_groups or ():
-        yield from _actor_keys(cg.group, False)
+        _add_actor(cg.group, seen, False)
 
 
-def _agents(statement: Statement) -> Iterator[tuple[str, bool]]:
-    yield from _actor_keys(statement.actor, True)
+def _add_agents(statement: Statement, seen: dict[str, bool]) -> None:
+    _add_actor(statement.actor, seen, True)
     obj = statement.object
     if isinstance(obj, Agent | Group):
-        yield from _actor_keys(obj, True)
-    yield from _actor_keys(statement.authority, False)
-    yield from _context_agent_keys(statement.context)
-    if isinstance(obj, SubStatement):
-        yield from _actor_keys(obj.actor, False)
+        _add_actor(obj, seen, True)
+    _add_actor(statement.authority, seen, False)
+    _add_context_agents(statement.context, seen)
+    if type(obj) is SubStatement:
+        _add_actor(obj.actor, seen, False)
         if isinstance(obj.object, Agent | Group):
-            yield from _actor_keys(obj.object, False)
-        yield from _context_agent_keys(obj.context)
+            _add_actor(obj.object, seen, False)
+        _add_context_agents(obj.context, seen)
 
 
-def _context_activities(context: Context | msgspec.UnsetType) -> Iterator[tuple[Activity, bool]]:
+def _add_activity(
+    activity: Activity,
+    seen: dict[str, bool],
+    definitions: list[tuple[str, str]] | None,
+    direct: bool,
+) -> None:
+    _mention(seen, activity.id, direct)
+    if definitions is not None and activity.definition is not UNSET:
+        definitions.append((activity.id, _encode(activity.definition).decode()))
+
+
+def _add_context_activities(
+    context: Context | msgspec.UnsetType,
+    seen: dict[str, bool],
+    definitions: list[tuple[str, str]] | None,
+) -> None:
     if context is UNSET or context.context_activities is UNSET:
         return
     ca = context.context_activities
@@ -174,26 +205,17 @@ def _context_activities(context: Context | msgspec.UnsetType) -> Iterator[tuple[
         if group is UNSET:
             continue
         for activity in group if isinstance(group, list) else (group,):
-            yield activity, False
+            _add_activity(activity, seen, definitions, False)
 
 
-def _all_activities(statement: Statement) -> Iterator[tuple[Activity, bool]]:
+def _add_activities(
+    statement: Statement, seen: dict[str, bool], definitions: list[tuple[str, str]] | None
+) -> None:
     obj = statement.object
-    if isinstance(obj, Activity):
-        yield obj, True
-    yield from _context_activities(statement.context)
-    if isinstance(obj, SubStatement):
-        if isinstance(obj.object, Activity):
-            yield obj.object, False
-        yield from _context_activities(obj.context)
-
-
-def _activities(statement: Statement) -> Iterator[tuple[str, bool]]:
-    for activity, direct in _all_activities(statement):
-        yield activity.id, direct
-
-
-def _definitions(statement: Statement) -> Iterator[tuple[str, str]]:
-    for activity, _direct in _all_activities(statement):
-        if activity.definition is not UNSET:
-            yield activity.id, _encode(activity.definition).decode()
+    if type(obj) is Activity:
+        _add_activity(obj, seen, definitions, True)
+    _add_context_activities(statement.context, seen, definitions)
+    if type(obj) is SubStatement:
+        if type(obj.object) is Activity:
+            _add_activity(obj.object, seen, definitions, False)
+        _add_context_activities(obj.context, seen, definitions)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -22,7 +21,7 @@ from core.xapi.multipart import (
     check_attachments_present,
     parse_multipart_mixed,
 )
-from ingest.rows import to_row
+from ingest.rows import new_statement_id, to_row
 from lrs.consistency import xapi_time
 from lrs.parameters import (
     agent_key_param,
@@ -127,7 +126,7 @@ async def _store(request: Request[Any, Any, Any], statement_id: str | None) -> l
     for statement in statements:
         complete = msgspec.structs.replace(
             statement,
-            id=statement.id if statement.id is not UNSET else str(uuid.uuid4()),
+            id=statement.id if statement.id is not UNSET else new_statement_id(),
             stored=stored,
             timestamp=statement.timestamp if statement.timestamp is not UNSET else stored,
             authority=authority,
@@ -147,7 +146,7 @@ async def _store(request: Request[Any, Any, Any], statement_id: str | None) -> l
         (sha2, _content_type_of(statements, sha2), content) for sha2, content in parts.items()
     ]
     await state.committer.submit(rows, attachments)
-    return [str(row.id) if statement_id is None else statement_id for row in rows]
+    return [row.id for row in rows]
 
 
 def _with_put_id(statements: list[Statement], statement_id: str) -> Statement:
@@ -156,17 +155,17 @@ def _with_put_id(statements: list[Statement], statement_id: str) -> Statement:
     statement = statements[0]
     if statement.id is UNSET:
         return msgspec.structs.replace(statement, id=statement_id)
-    if uuid.UUID(statement.id) != uuid.UUID(statement_id):
+    if statement.id.lower() != statement_id:
         raise BadRequest("the statement's id differs from the statementId parameter")
     return statement
 
 
 def _reject_duplicate_ids(statements: list[Statement]) -> None:
-    seen: set[uuid.UUID] = set()
+    seen: set[str] = set()
     for i, statement in enumerate(statements):
         if statement.id is UNSET:
             continue
-        key = uuid.UUID(statement.id)
+        key = statement.id.lower()  # validated as 8-4-4-4-12 hex
         if key in seen:
             raise ValidationError(
                 "A batch MUST NOT contain two statements with the same id", f"$[{i}].id"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from core.xapi.models import Agent, Statement
-from ingest.rows import agent_key, to_row
+from ingest.rows import agent_key, new_statement_id, to_row
 
 STORED = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -39,7 +39,7 @@ def test_actor_and_agent_object_are_direct_other_agents_related():
             },
         }
     )
-    assert dict(row.agents) == {
+    assert row.agents == {
         "mbox mailto:a@example.com": True,
         "mbox mailto:b@example.com": True,
         "mbox mailto:auth@example.com": False,
@@ -56,7 +56,7 @@ def test_members_of_a_group_actor_match_directly():
             "object": {"objectType": "Activity", "id": "http://example.com/a"},
         }
     )
-    assert dict(row.agents) == {
+    assert row.agents == {
         "mbox mailto:m1@example.com": True,
         "mbox mailto:m2@example.com": True,
     }
@@ -81,12 +81,12 @@ def test_context_activities_and_substatement_object_are_related_activities():
             },
         }
     )
-    assert dict(row.activities) == {
+    assert row.activities == {
         "http://example.com/inner": False,
         "http://example.com/p": False,
         "http://example.com/g": False,
     }
-    assert dict(row.agents)["mbox mailto:s@example.com"] is False
+    assert row.agents["mbox mailto:s@example.com"] is False
 
 
 def test_statement_ref_object_is_recorded_as_target_and_voiding_flagged():
@@ -98,7 +98,7 @@ def test_statement_ref_object_is_recorded_as_target_and_voiding_flagged():
             "object": {"objectType": "StatementRef", "id": target},
         }
     )
-    assert row.ref_target == uuid.UUID(target)
+    assert row.ref_target == target
     assert row.voiding
 
 
@@ -132,3 +132,12 @@ def test_agent_key_distinguishes_every_identifier_kind():
         "openid http://example.com/x",
         "account http://example.com x",
     }
+
+
+def test_lrs_assigned_ids_are_time_ordered_uuid_v7():
+    ids = [new_statement_id() for _ in range(1000)]
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert len(set(ids)) == 1000
+    prefixes = [i[:13] for i in ids]  # the 48-bit millisecond timestamp
+    assert prefixes == sorted(prefixes)
