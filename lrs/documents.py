@@ -28,9 +28,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from core.auth import Action, require
 from core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, PreconditionFailed
-from core.xapi.validate import check_actor
-from ingest.rows import agent_key
-from lrs.parameters import iri_param, parse_actor_param, reject_unknown, timestamp_param, uuid_param
+from lrs.parameters import agent_key_param, iri_param, reject_unknown, timestamp_param, uuid_param
 from lrs.state import LrsState, authenticate
 
 # Largest document stored, as sent by PUT or as a POST merge leaves it; larger gets 413.
@@ -229,20 +227,11 @@ def parse_target(
         Collection(
             kind=resource.kind,
             activity=iri_param(params, "activityId") or "",
-            agent=agent_param(params["agent"]) if "agent" in params else "",
+            agent=agent_key_param(params.get("agent")) or "",
             registration=None if registration is None else uuid_param("registration", registration),
         ),
         doc_id,
     )
-
-
-def agent_param(text: str) -> str:
-    """The canonical identifier of the Agent (or identified Group) given as JSON."""
-    actor = parse_actor_param(text)
-    check_actor(actor, "agent")
-    key = agent_key(actor)
-    assert key is not None  # parse_actor_param insists on exactly one IFI
-    return key
 
 
 # --- concurrency ---------------------------------------------------------------------------

@@ -101,7 +101,9 @@ def _encode_params(params: dict[str, Any] | None) -> dict[str, str] | None:
     if params is None:
         return None
     return {
-        k: json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower()
+        k: json.dumps(v)
+        if isinstance(v, (dict, list))
+        else str(v).lower()
         if isinstance(v, bool)
         else str(v)
         for k, v in params.items()
@@ -131,7 +133,16 @@ def lrs(request: pytest.FixtureRequest) -> Iterator[LRS]:
     data_dir = tempfile.mkdtemp(prefix="xapi-conformance-")
     port = _free_port()
     created = subprocess.run(
-        [*_hyperedu(), "credentials", "create", "--scopes", "all", "--data-dir", data_dir, "--json"],
+        [
+            *_hyperedu(),
+            "credentials",
+            "create",
+            "--scopes",
+            "all",
+            "--data-dir",
+            data_dir,
+            "--json",
+        ],
         check=True,
         capture_output=True,
         text=True,
