@@ -1,0 +1,330 @@
+"""`hyperedu bench ingest`: statements/s, requests/s and latency of POST /xapi/statements at
+several batch sizes, and, with --compare-copy, the raw ceiling of the same rows loaded by
+`COPY` from one client into the same database, so every figure is also a ratio to it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psutil
+
+from bench.loadgen import LoadResult, build_requests, run_load_process
+from bench.workload import make_batches
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--endpoint", help="xAPI endpoint of a running LRS (default: start one)")
+    parser.add_argument("--key", help="credential key (with --endpoint)")
+    parser.add_argument("--secret", help="credential secret (with --endpoint)")
+    parser.add_argument(
+        "--database-url", help="the LRS's PostgreSQL, for --compare-copy with --endpoint"
+    )
+    parser.add_argument(
+        "--batch", default="1,10,100,1000", help="statements per request, comma-separated"
+    )
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per batch size")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--clients", type=int, default=1, help="load-generator processes")
+    parser.add_argument("--workers", type=int, default=2, help="server workers (embedded server)")
+    parser.add_argument("--compare-copy", action="store_true", help="measure the raw COPY ceiling")
+    parser.add_argument("--copy-rows", type=int, default=100_000, help="rows for the COPY ceiling")
+    parser.add_argument("--json", action="store_true", help="last line: one JSON object")
+    parser.add_argument(
+        "--results-dir", default=str(RESULTS_DIR), help="where the JSON result goes"
+    )
+
+
+class _Target(msgspec.Struct):
+    endpoint: str
+    auth: str
+    database_url: str | None
+    server_pids: list[int]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def _embedded_server(workers: int) -> Iterator[_Target]:
+    data_dir = Path(tempfile.mkdtemp(prefix="hyperedu-bench-"))
+    cli = [sys.executable, "-m", "hyperedu.cli"]
+    created = subprocess.run(
+        [*cli, "credentials", "create", "--json", "--data-dir", str(data_dir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    cred = json.loads(created.stdout.strip().splitlines()[-1])
+    port = _free_port()
+    log = open(data_dir / "server.log", "wb")  # noqa: SIM115
+    server = subprocess.Popen(
+        [
+            *cli,
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    import httpx
+
+    endpoint = f"http://127.0.0.1:{port}/xapi/"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(endpoint + "about", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        from ingest.embedded_postgres import start_embedded_postgres
+
+        pg, dsn = start_embedded_postgres(data_dir)
+        pids = [server.pid] + [c.pid for c in psutil.Process(server.pid).children(recursive=True)]
+        yield _Target(endpoint, _basic(cred["key"], cred["secret"]), dsn, pids)
+        pg.cleanup()
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
+        log.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _basic(key: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return 0.0
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def _run_batch_size(target: _Target, batch: int, args: argparse.Namespace) -> dict[str, Any]:
+    bodies = [
+        json.dumps(b).encode() for b in make_batches(max(8, 2000 // batch), batch, seed=batch)
+    ]
+    requests = build_requests(
+        target.endpoint + "statements",
+        bodies,
+        {
+            "Authorization": target.auth,
+            "X-Experience-API-Version": "1.0.3",
+            "Content-Type": "application/json",
+        },
+    )
+    per_client = max(1, args.connections // args.clients)
+    cpu_before = _cpu_seconds(target.server_pids)
+    with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
+        parts = pool.map(
+            run_load_process,
+            [(target.endpoint + "statements", requests, per_client, args.duration)] * args.clients,
+        )
+    cpu = _cpu_seconds(target.server_pids) - cpu_before
+    result = LoadResult()
+    for part in parts:
+        result.merge(part)
+    ok = result.statuses.get(200, 0)
+    latencies = sorted(result.latencies_s)
+    statements = ok * batch
+    return {
+        "batch": batch,
+        "statements_per_s": statements / result.elapsed_s,
+        "requests_per_s": len(latencies) / result.elapsed_s,
+        "p50_ms": _percentile(latencies, 0.50) * 1000,
+        "p95_ms": _percentile(latencies, 0.95) * 1000,
+        "p99_ms": _percentile(latencies, 0.99) * 1000,
+        "errors": result.errors + sum(n for s, n in result.statuses.items() if s != 200),
+        "statuses": {str(k): v for k, v in result.statuses.items()},
+        "server_cpu_s_per_1000": cpu / statements * 1000 if statements else None,
+    }
+
+
+async def copy_ceiling(dsn: str, rows_total: int) -> float:
+    """Rows/s of the same kind of rows appended by one client with COPY, 10,000 per batch."""
+    import asyncpg
+
+    from core.xapi.decode import decode_statements
+    from core.xapi.models import Account, Agent
+    from ingest.postgres import copy_batch
+    from ingest.rows import new_statement_id, to_row
+
+    authority = Agent(name="bench", account=Account(home_page="http://bench", name="bench"))
+    batches = make_batches(rows_total // 10_000 or 1, min(rows_total, 10_000), seed=99)
+    prepared = []
+    for batch in batches:
+        rows = []
+        for statement in decode_statements(json.dumps(batch).encode(), "1.0.3"):
+            now = datetime.now(UTC)
+            complete = msgspec.structs.replace(
+                statement,
+                id=new_statement_id(),
+                stored=now.isoformat(),
+                authority=authority,
+                version="1.0.0",
+            )
+            rows.append(
+                to_row(
+                    complete, stored=now, authority_key="bench", attachments=None, may_define=True
+                )
+            )
+        prepared.append(rows)
+    conn = await asyncpg.connect(dsn)
+    try:
+        started = time.perf_counter()
+        for rows in prepared:
+            await copy_batch(conn, rows)
+        elapsed = time.perf_counter() - started
+    finally:
+        await conn.close()
+    return sum(len(r) for r in prepared) / elapsed
+
+
+def _print_table(results: list[dict[str, Any]], ceiling: float | None) -> None:
+    header = f"{'batch':>6} {'stmts/s':>10} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'cpu s/1k':>9}"
+    if ceiling:
+        header += f" {'ratio':>6}"
+    print(header)
+    for r in results:
+        line = (
+            f"{r['batch']:>6} {r['statements_per_s']:>10.0f} {r['requests_per_s']:>9.0f} {r['p50_ms']:>8.1f}"
+            f" {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7}"
+            f" {(r['server_cpu_s_per_1000'] or 0):>9.3f}"
+        )
+        if ceiling:
+            line += f" {r['statements_per_s'] / ceiling:>6.2f}"
+        print(line, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    batches = [int(b) for b in args.batch.split(",") if b]
+    if args.endpoint:
+        if not (args.key and args.secret):
+            print("hyperedu bench: --endpoint needs --key and --secret", file=sys.stderr)
+            return 2
+        context: Any = _nullcontext(
+            _Target(
+                args.endpoint.rstrip("/") + "/",
+                _basic(args.key, args.secret),
+                args.database_url,
+                [],
+            )
+        )
+    else:
+        context = _embedded_server(args.workers)
+    with context as target:
+        results = []
+        for batch in batches:
+            print(
+                f"batch {batch}: {args.duration:.0f} s with {args.connections} connections ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            results.append(_run_batch_size(target, batch, args))
+        ceiling = None
+        if args.compare_copy:
+            if not target.database_url:
+                print(
+                    "hyperedu bench: --compare-copy with --endpoint needs --database-url",
+                    file=sys.stderr,
+                )
+                return 2
+            print(
+                f"COPY ceiling: {args.copy_rows} rows in batches of 10,000 ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            ceiling = asyncio.run(copy_ceiling(target.database_url, args.copy_rows))
+    _print_table(results, ceiling)
+    summary = _summary(results, ceiling, args)
+    _save(summary, Path(args.results_dir))
+    if args.json:
+        print(json.dumps(summary["headline"]))
+    return 0
+
+
+def _summary(
+    results: list[dict[str, Any]], ceiling: float | None, args: argparse.Namespace
+) -> dict[str, Any]:
+    headline_row = next((r for r in results if r["batch"] == 100), results[-1])
+    headline: dict[str, Any] = {
+        "batch": headline_row["batch"],
+        "statements_per_s": round(headline_row["statements_per_s"], 1),
+        "requests_per_s": round(headline_row["requests_per_s"], 1),
+        "p99_ms": round(headline_row["p99_ms"], 2),
+        "errors": headline_row["errors"],
+    }
+    if ceiling:
+        headline["copy_ceiling_rows_per_s"] = round(ceiling, 1)
+        headline["ratio"] = round(headline_row["statements_per_s"] / ceiling, 3)
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+            "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        },
+        "settings": {k: v for k, v in vars(args).items() if k not in ("key", "secret", "run")},
+        "results": results,
+        "copy_ceiling_rows_per_s": ceiling,
+        "headline": headline,
+    }
+
+
+def _save(summary: dict[str, Any], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"ingest-{summary['when'].replace(':', '').replace('+0000', 'Z')}.json"
+    (folder / name).write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"results written to {folder / name}", file=sys.stderr)
+
+
+class _nullcontext:
+    def __init__(self, value: _Target) -> None:
+        self.value = value
+
+    def __enter__(self) -> _Target:
+        return self.value
+
+    def __exit__(self, *exc: object) -> None:
+        return None
