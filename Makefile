@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup serve test lint unit conformance clean
+.PHONY: setup serve test lint unit conformance kafka-jars clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ conformance: setup
 	$(BIN)/pytest -q xapi-conformance --lrs-version 1.0.3
 	$(BIN)/pytest -q xapi-conformance --lrs-version 2.0.0
 
-test: lint unit conformance
+# Kafka's broker jars come from Maven Central with the machine's Maven (Java 17+);
+# the integration tests start their own broker from them on a free port.
+kafka-jars:
+	deploy/kafka/kafka.sh fetch
+
+test: lint kafka-jars unit conformance
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -29,7 +29,9 @@ class Record(msgspec.Struct, frozen=True):
 
 class Consumer(Protocol):
     async def poll(self, max_records: int = 1000, timeout_s: float = 1.0) -> Sequence[Record]:
-        """The next records after this group's committed position (waits up to timeout_s)."""
+        """The next records (waits up to timeout_s): after those this consumer already
+        returned, and at first after the group's committed position. Records polled but not
+        committed come again only to the group's next consumer, as with Kafka."""
         ...
 
     async def commit(self, records: Sequence[Record]) -> None:
