@@ -42,6 +42,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     writers: int = 2
     # Allowed CORS origins (comma-separated); "*" allows all, as browsers' xAPI content expects.
     cors_origins: str = "*"
+    # Kafka bootstrap servers (host:port,...) the relay publishes statements to (topic
+    # xapi.statements); unset: the PostgreSQL statement log is the only bus, and no relay runs.
+    kafka_bootstrap: str = ""
+    # ClickHouse server for analytics (http://user:password@host:8123/database);
+    # unset: embedded chdb under data_dir/clickhouse.
+    clickhouse_url: str = ""
+    # Serve Prometheus metrics at /metrics (unauthenticated: expose it only to the scraper).
+    metrics_enabled: bool = True
+    # One JSON log line per HTTP request (off by default: it costs more than the metrics).
+    access_log: bool = False
+    # Level of the JSON logs the server writes: debug, info, warning, error.
+    log_level: str = "info"
+    # Identity: lifetime of the access tokens (JWT) /oauth/token issues, in seconds ...
+    access_token_seconds: int = 900
+    # ... and of refresh tokens (people only; each refresh rotates the token).
+    refresh_token_seconds: int = 14 * 24 * 3600
+    # An external OpenID Connect issuer whose JWTs are accepted too (unset: none) ...
+    oidc_issuer: str = ""
+    # ... its JWKS, a file path or an https URL ...
+    oidc_jwks: str = ""
+    # ... the audience its tokens must name ...
+    oidc_audience: str = ""
+    # ... the claim that lists a person's roles, and how its values map to ours
+    # ("their-role=our-role,..."; values equal to one of our roles map to themselves).
+    oidc_role_claim: str = "roles"
+    oidc_role_map: str = ""
+    # Requests per second per credential or user, per worker; 0: no rate limit ...
+    rate_limit_per_s: float = 0.0
+    # ... with bursts of up to this many requests (0: one second's worth).
+    rate_limit_burst: int = 0
 
     @property
     def base_url(self) -> str:
@@ -57,6 +87,8 @@ def _coerce(kind: type, raw: str) -> object:
         return int(raw)
     if kind is float:
         return float(raw)
+    if kind is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     return raw
 
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
 import sys
 from collections.abc import Sequence
 
 from core.config import Settings, load_settings
 from hyperedu.bootstrap import Runtime, database, export_to_workers
+from lms.analytics.reports import REPORTS
+from lms.analytics.sql import FORMATS
+
+_SELF = [sys.executable, "-m", "hyperedu.cli"]
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(migrate)
     migrate.set_defaults(run=_migrate)
 
+    relay = commands.add_parser(
+        "relay", help="relay statements from PostgreSQL to Kafka (HYPEREDU_KAFKA_BOOTSTRAP)"
+    )
+    _common(relay)
+    relay.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
+    relay.set_defaults(run=_relay)
+
     credentials = commands.add_parser("credentials", help="manage xAPI credentials")
     actions = credentials.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="create a key/secret with xAPI scopes")
@@ -63,16 +75,57 @@ def build_parser() -> argparse.ArgumentParser:
     _common(revoke)
     revoke.add_argument("key")
     revoke.set_defaults(run=_credentials_revoke)
+
+    sql = commands.add_parser("sql", help="run a read-only SQL query on the analytics tables")
+    _analytics_options(sql)
+    sql.add_argument("query", help="one SELECT, WITH, SHOW, DESCRIBE or EXPLAIN statement")
+    sql.set_defaults(run=_sql)
+    report = commands.add_parser("report", help="print a built-in analytics report")
+    _analytics_options(report)
+    report.add_argument("name", choices=sorted(REPORTS))
+    report.set_defaults(run=_report)
+    analytics = commands.add_parser("analytics", help="the ClickHouse analytics store")
+    analytics_actions = analytics.add_subparsers(dest="action", required=True, metavar="ACTION")
+    sync = analytics_actions.add_parser("sync", help="load new statements into ClickHouse")
+    _common(sync)
+    sync.add_argument("--follow", action="store_true", help="keep loading until interrupted")
+    sync.set_defaults(run=_analytics_sync)
+    _add_iam_commands(commands)
+    bench = commands.add_parser("bench", help="benchmarks: ingest throughput and latency")
+    benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    ingest = benches.add_parser(
+        "ingest", help="POST /xapi/statements at several batch sizes, optionally vs raw COPY"
+    )
+    from bench.ingest import add_arguments as add_ingest_arguments
+
+    add_ingest_arguments(ingest)
+    ingest.set_defaults(run=_bench_ingest)
     return parser
+
+
+def _bench_ingest(args: argparse.Namespace) -> int:
+    from bench.ingest import run
+
+    return run(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
+    from core.logging import logging_config
+    from hyperedu.metrics_dir import prepare_metrics_dir
+
     settings = _settings(args)
     with database(settings) as runtime:
         export_to_workers(runtime.settings)
+        prepare_metrics_dir(settings.data_path)
+        # The outbox relay runs beside the server, as a child that ends with it.
+        relay = (
+            subprocess.Popen([*_SELF, "relay", "--exit-with-parent"])
+            if runtime.settings.kafka_bootstrap
+            else None
+        )
         endpoint = f"http://{settings.host}:{settings.port}/xapi/"
         print(f"HyperEdu LRS: xAPI endpoint {endpoint}", flush=True)
         print(
@@ -90,7 +143,42 @@ def _serve(args: argparse.Namespace) -> int:
             loop=Loops.uvloop,
             backlog=2048,
             log_access=False,
+            log_dictconfig=logging_config(settings.log_level),
         ).serve()
+        if relay is not None:
+            relay.terminate()
+            relay.wait(timeout=30)
+    return 0
+
+
+def _relay(args: argparse.Namespace) -> int:
+    import logging.config
+    import os
+    import signal
+
+    from core.logging import logging_config
+    from ingest.relay import run_relay
+
+    settings = _settings(args)
+    if not settings.kafka_bootstrap:
+        print("hyperedu: set HYPEREDU_KAFKA_BOOTSTRAP (host:port) to relay to", file=sys.stderr)
+        return 2
+    logging.config.dictConfig(logging_config(settings.log_level))
+    parent = os.getppid()
+
+    async def relay(runtime: Runtime) -> None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        task = asyncio.create_task(run_relay(runtime.settings, runtime.settings.database_url, stop))
+        while not task.done():
+            await asyncio.wait([task], timeout=1)
+            if args.exit_with_parent and os.getppid() != parent:
+                stop.set()  # the server that started us is gone
+        await task
+
+    with database(settings) as runtime:
+        asyncio.run(relay(runtime))
     return 0
 
 
@@ -152,6 +240,169 @@ def _credentials_revoke(args: argparse.Namespace) -> int:
         return 0
     print(f"hyperedu: no active credential {args.key}", file=sys.stderr)
     return 1
+
+
+def _add_iam_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    users = commands.add_parser("users", help="manage people: accounts with a role")
+    actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    admin = actions.add_parser("create-admin", help="create a user with the admin role")
+    create = actions.add_parser("create", help="create a user with a role")
+    create.add_argument(
+        "--role", required=True, choices=["admin", "author", "learner", "analyst"], help="the role"
+    )
+    for parser in (admin, create):
+        _common(parser)
+        parser.add_argument("--email", required=True, help="the address they sign in with")
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from the first line of stdin (else prompt for it)",
+        )
+        parser.add_argument("--json", action="store_true", help='print {"id": ..., ...}')
+        parser.set_defaults(run=_users_create)
+    admin.set_defaults(role="admin")
+    listing = actions.add_parser("list", help="list users (never their password hashes)")
+    _common(listing)
+    listing.set_defaults(run=_users_list)
+
+    keys = commands.add_parser("keys", help="manage the keys that sign access tokens")
+    key_actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    rotate = key_actions.add_parser(
+        "rotate",
+        help="sign with a new key; the previous key still verifies until the next rotation",
+    )
+    _common(rotate)
+    rotate.set_defaults(run=_keys_rotate)
+
+
+def _with_pool(args: argparse.Namespace, action):  # type: ignore[no-untyped-def]
+    from asyncpg import create_pool
+
+    async def run(runtime: Runtime) -> object:
+        async with create_pool(runtime.settings.database_url, min_size=1, max_size=1) as pool:
+            return await action(pool, runtime.server_key)
+
+    with database(_settings(args)) as runtime:
+        return asyncio.run(run(runtime))
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    from getpass import getpass
+
+    password = getpass("password: ")
+    if getpass("again: ") != password:
+        raise ValueError("the passwords differ")
+    return password
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    from core.errors import HyperEduError
+    from lms.iam.roles import Role
+    from lms.iam.users import UserStore
+
+    role = Role(args.role)
+    try:
+        password = _read_password(args)
+        user = _with_pool(args, lambda pool, _: UserStore(pool).create(args.email, password, role))
+    except (ValueError, HyperEduError) as exc:
+        print(f"hyperedu: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"id": str(user.id), "email": user.email, "role": user.role.value}))
+    else:
+        print(f"created {user.role.value} {user.email} ({user.id})")
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from lms.iam.users import UserStore
+
+    for user in _with_pool(args, lambda pool, _: UserStore(pool).list()):
+        state = f"disabled {user.disabled.isoformat()}" if user.disabled else "active"
+        print(f"{user.id}  {user.role.value:8}  {state}  {user.email}")
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from lms.iam.keys import rotate
+
+    kid, deleted = _with_pool(args, rotate)
+    print(f"signing with key {kid}; the previous key verifies until the next rotation")
+    if deleted:
+        print(f"deleted keys retired before: {', '.join(deleted)}")
+    return 0
+
+
+def _analytics_options(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument("--format", choices=list(FORMATS), default="table")
+    parser.add_argument("--output", help="write the result to this file, not stdout")
+    parser.add_argument(
+        "--no-sync", action="store_true", help="query without first loading new statements"
+    )
+
+
+def _with_analytics(args: argparse.Namespace, action):  # type: ignore[no-untyped-def]
+    """Open ClickHouse (embedded: this process alone, see lms/analytics/README.md), bring it
+    up to date with the statement log unless --no-sync, run `action(engine)`."""
+    from lms.analytics.engine import open_engine
+    from lms.analytics.schema import apply_schema
+    from lms.analytics.sink import sync
+
+    settings = _settings(args)
+    engine = open_engine(settings)
+    try:
+        apply_schema(engine)
+        if not getattr(args, "no_sync", False):
+            with database(settings) as runtime:
+                follow = getattr(args, "follow", False)
+                stats = asyncio.run(sync(_bus(runtime.settings), engine, follow=follow))
+            print(f"analytics: {stats.inserted} new statements loaded", file=sys.stderr)
+        return action(engine)
+    finally:
+        engine.close()
+
+
+def _bus(settings: Settings):  # type: ignore[no-untyped-def]
+    if settings.kafka_bootstrap:
+        from ingest.bus_kafka import KafkaBus
+
+        return KafkaBus(settings.kafka_bootstrap)
+    from ingest.bus_postgres import PostgresBus
+
+    return PostgresBus(settings.database_url)
+
+
+def _analytics_sync(args: argparse.Namespace) -> int:
+    return int(_with_analytics(args, lambda engine: 0))
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from lms.analytics.sql import run_readonly_sql
+
+    return _print_result(args, lambda engine: run_readonly_sql(engine, args.query, args.format))
+
+
+def _report(args: argparse.Namespace) -> int:
+    from lms.analytics.reports import run_report
+
+    return _print_result(args, lambda engine: run_report(engine, args.name, args.format))
+
+
+def _print_result(args: argparse.Namespace, query) -> int:  # type: ignore[no-untyped-def]
+    try:
+        out = _with_analytics(args, query)
+    except Exception as exc:  # the analyst's SQL error, or a busy or missing store
+        print(f"hyperedu: {exc}", file=sys.stderr)
+        return 2
+    if args.output:
+        with open(args.output, "wb") as f:
+            f.write(out)
+    else:
+        sys.stdout.buffer.write(out)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

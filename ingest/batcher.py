@@ -21,6 +21,7 @@ import asyncpg
 import msgspec
 
 from core.errors import Conflict, Overloaded
+from ingest.metrics import BATCH_STATEMENTS, COMMIT_SECONDS, OVERLOADED, STATEMENTS_ACCEPTED
 from ingest.postgres import Attachment, copy_batch, stored_bodies
 from ingest.rows import StatementRow
 
@@ -79,6 +80,7 @@ class GroupCommitter:
         if self._closing:
             raise Overloaded("the server is shutting down", retry_after=5)
         if self._queued_statements + len(rows) > self._queue_max and self._queued_statements:
+            OVERLOADED.inc()
             raise Overloaded("the statement queue is full; retry shortly", retry_after=1)
         pending = _Pending(rows, attachments)
         self._queued_statements += len(rows)
@@ -107,9 +109,11 @@ class GroupCommitter:
                 return
             try:
                 async with self._pool.acquire() as conn:
-                    await self._commit(conn, batch)
+                    with COMMIT_SECONDS.time():
+                        await self._commit(conn, batch)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.error("statement store unavailable: %s", exc)
+                OVERLOADED.inc(len(batch))
                 for pending in batch:
                     _fail(pending, Overloaded("the statement store is unavailable", 2))
 
@@ -127,6 +131,7 @@ class GroupCommitter:
             pending = self._queue.popleft()
             batch.append(pending)
             size += len(pending.rows)
+        BATCH_STATEMENTS.observe(size)
         return batch
 
     async def _commit(self, conn: asyncpg.Connection, batch: list[_Pending]) -> None:
@@ -178,6 +183,7 @@ class GroupCommitter:
 def _succeed(pending: _Pending) -> None:
     if not pending.done.done():
         pending.done.set_result(None)
+        STATEMENTS_ACCEPTED.inc(len(pending.rows))
 
 
 def _fail(pending: _Pending, exc: Exception) -> None:

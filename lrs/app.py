@@ -18,12 +18,15 @@ from core.config import Settings
 from core.errors import HyperEduError, Overloaded
 from core.xapi.compare import statements_equivalent
 from ingest.batcher import GroupCommitter
+from lms import iam
 from lrs import (
     about,
     activities,
     activity_profile,
     agent_profile,
     agents,
+    health,
+    metrics,
     state_resource,
     statements,
 )
@@ -54,6 +57,7 @@ EXPOSED_HEADERS = [
 
 
 def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    metrics.count_rejection(request.scope["path"], exc)
     if isinstance(exc, HyperEduError):
         headers = {}
         if isinstance(exc, Overloaded):
@@ -81,10 +85,18 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
         state: LrsState | None = router.state.get("lrs")
         return state.committer.consistent_through() if state else datetime.now(UTC)
 
-    return alternate_syntax_middleware(
-        version_middleware(
-            head_middleware(consistent_through_middleware(router, consistent_through))
-        )
+    return metrics.observe_requests(
+        iam.iam_layer(
+            alternate_syntax_middleware(
+                version_middleware(
+                    head_middleware(consistent_through_middleware(router, consistent_through))
+                )
+            ),
+            router.state,
+            settings,
+        ),
+        router,
+        access_log=settings.access_log,
     )
 
 
@@ -123,6 +135,10 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
             *agent_profile.route_handlers,
             activities.get_activity,
             agents.get_person,
+            *iam.route_handlers,
+            health.healthz,
+            health.readyz,
+            *([metrics.metrics] if settings.metrics_enabled else []),
         ],
         lifespan=[lifespan],
         exception_handlers={Exception: _error_response},
@@ -135,5 +151,6 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
         ),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=None,
+        logging_config=None,  # logging is configured once per process: core/logging.py
         debug=False,
     )

@@ -2,6 +2,10 @@
 
 Verified credentials are cached for a few seconds per worker so the hot path does no
 database round trip; a revocation takes effect within `CACHE_SECONDS`.
+
+A request may instead carry `Authorization: Bearer <JWT>`: an access token the bearer
+verifier accepts (ours, from /oauth/token, or the configured OIDC issuer's) stands for a
+credential whose key is the token's subject and whose scopes are the token's.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import asyncpg
 
@@ -41,11 +46,23 @@ class _Cached:
     expires: float
 
 
+class BearerVerifier(Protocol):
+    async def credential_for(self, token: str) -> Credential:
+        """The credential a valid bearer token stands for; Unauthorized otherwise."""
+        ...
+
+
 class CredentialStore:
-    def __init__(self, pool: asyncpg.Pool, server_key: bytes) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, server_key: bytes, bearer: BearerVerifier | None = None
+    ) -> None:
         self._pool = pool
         self._server_key = server_key
         self._cache: dict[str, _Cached] = {}
+        self._bearer = bearer
+
+    def accept_bearer(self, bearer: BearerVerifier) -> None:
+        self._bearer = bearer
 
     async def create(self, scopes: str, label: str = "") -> tuple[Credential, str]:
         """A new credential and its secret (shown once, stored only as a keyed digest)."""
@@ -80,7 +97,13 @@ class CredentialStore:
 
     async def authenticate(self, authorization: str | None) -> Credential:
         """The credential behind an `Authorization` header; Unauthorized otherwise."""
-        key, secret = parse_basic_auth(authorization)
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer" and self._bearer is not None:
+            return await self._bearer.credential_for(token.strip())
+        return await self.verify(*parse_basic_auth(authorization))
+
+    async def verify(self, key: str, secret: str) -> Credential:
+        """The active credential with this key and secret; Unauthorized otherwise."""
         cached = self._cache.get(key)
         if cached is None or cached.expires < time.monotonic():
             cached = await self._load(key)
