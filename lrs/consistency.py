@@ -4,15 +4,13 @@ errors included: no statement stored before that instant is still on its way to 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from ingest.accept import xapi_time
+
 HEADER = b"x-experience-api-consistent-through"
-
-
-def xapi_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def consistent_through_middleware(app: ASGIApp, clock: Callable[[], datetime]) -> ASGIApp:

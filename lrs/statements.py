@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
@@ -21,8 +20,7 @@ from core.xapi.multipart import (
     check_attachments_present,
     parse_multipart_mixed,
 )
-from ingest.rows import new_statement_id, to_row
-from lrs.consistency import xapi_time
+from ingest.accept import V1_DEFAULT_VERSION, V2_DEFAULT_VERSION, accept_statements, xapi_time
 from lrs.parameters import (
     agent_key_param,
     bool_param,
@@ -114,39 +112,15 @@ async def _store(request: Request[Any, Any, Any], statement_id: str | None) -> l
     _reject_duplicate_ids(statements)
     check_attachments_present(statements, parts)
     verify_signatures(statements, parts)
-    # `stored` is kept to the millisecond, in the JSON and the column alike, so that a client
-    # passing a statement's stored value as `since` does not get that statement back.
-    now = datetime.now(UTC)
-    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    stored = xapi_time(now)
-    authority = state.authority_for(credential)
-    default_version = V2 if version == V2 else "1.0.0"
-    define = may_define(credential.scopes)
-    rows = []
-    for statement in statements:
-        complete = msgspec.structs.replace(
-            statement,
-            id=statement.id if statement.id is not UNSET else new_statement_id(),
-            stored=stored,
-            timestamp=statement.timestamp if statement.timestamp is not UNSET else stored,
-            authority=authority,
-            version=statement.version if statement.version is not UNSET else default_version,
-        )
-        hashes = [h for a in complete.attachments or () if (h := a.sha2.lower()) in parts]
-        rows.append(
-            to_row(
-                complete,
-                stored=now,
-                authority_key=credential.key,
-                attachments=hashes or None,
-                may_define=define,
-            )
-        )
-    attachments = [
-        (sha2, _content_type_of(statements, sha2), content) for sha2, content in parts.items()
-    ]
-    await state.committer.submit(rows, attachments)
-    return [row.id for row in rows]
+    return await accept_statements(
+        state.committer,
+        statements,
+        authority=state.authority_for(credential),
+        authority_key=credential.key,
+        may_define=may_define(credential.scopes),
+        default_version=V2_DEFAULT_VERSION if version == V2 else V1_DEFAULT_VERSION,
+        parts=parts,
+    )
 
 
 def _with_put_id(statements: list[Statement], statement_id: str) -> Statement:
@@ -171,14 +145,6 @@ def _reject_duplicate_ids(statements: list[Statement]) -> None:
                 "A batch MUST NOT contain two statements with the same id", f"$[{i}].id"
             )
         seen.add(key)
-
-
-def _content_type_of(statements: list[Statement], sha2: str) -> str:
-    for statement in statements:
-        for attachment in statement.attachments or ():
-            if attachment.sha2.lower() == sha2:
-                return attachment.content_type
-    return "application/octet-stream"
 
 
 # --- reading -------------------------------------------------------------------------------
