@@ -22,7 +22,7 @@ import msgspec
 
 from core.errors import Conflict, Overloaded
 from ingest.metrics import BATCH_STATEMENTS, COMMIT_SECONDS, OVERLOADED, STATEMENTS_ACCEPTED
-from ingest.postgres import Attachment, copy_batch, stored_bodies
+from ingest.postgres import Attachment, append_batch, stored_bodies
 from ingest.rows import StatementRow
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class GroupCommitter:
 
     async def _commit(self, conn: asyncpg.Connection, batch: list[_Pending]) -> None:
         try:
-            await copy_batch(
+            await append_batch(
                 conn, [r for p in batch for r in p.rows], [a for p in batch for a in p.attachments]
             )
         except asyncpg.UniqueViolationError:
@@ -152,7 +152,7 @@ class GroupCommitter:
             try:
                 fresh = await self._unstored(conn, pending.rows)
                 if fresh:
-                    await copy_batch(conn, fresh, pending.attachments)
+                    await append_batch(conn, fresh, pending.attachments)
             except Conflict as exc:
                 _fail(pending, exc)
                 return

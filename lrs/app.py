@@ -34,6 +34,7 @@ from lrs.alternate_syntax import alternate_syntax_middleware
 from lrs.consistency import consistent_through_middleware
 from lrs.credentials import CredentialStore
 from lrs.head import head_middleware
+from lrs.ingest_fast_lane import ingest_fast_lane
 from lrs.state import LrsState
 from lrs.versioning import version_middleware
 
@@ -78,7 +79,7 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
 
     The protocol layers wrap the router from outside, since they change what is routed:
     alternate request syntax (method, headers, body from a form), then the version header,
-    then HEAD answered as GET."""
+    then HEAD answered as GET; plain statement writes take the fast lane past the router."""
     router = _router(settings, server_key, dsn)
 
     def consistent_through() -> datetime:
@@ -89,7 +90,12 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
         iam.iam_layer(
             alternate_syntax_middleware(
                 version_middleware(
-                    head_middleware(consistent_through_middleware(router, consistent_through))
+                    head_middleware(
+                        consistent_through_middleware(
+                            ingest_fast_lane(router, lambda: router.state.get("lrs")),
+                            consistent_through,
+                        )
+                    )
                 )
             ),
             router.state,

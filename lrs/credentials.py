@@ -28,6 +28,7 @@ from core.auth import (
 from core.errors import Unauthorized
 
 CACHE_SECONDS = 5.0
+VERIFIED_HEADERS_MAX = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class CredentialStore:
         self._pool = pool
         self._server_key = server_key
         self._cache: dict[str, _Cached] = {}
+        self._verified_headers: dict[str, tuple[Credential, float]] = {}
         self._bearer = bearer
 
     def accept_bearer(self, bearer: BearerVerifier) -> None:
@@ -93,6 +95,7 @@ class CredentialStore:
             "UPDATE credentials SET revoked = now() WHERE key = $1 AND revoked IS NULL", key
         )
         self._cache.pop(key, None)
+        self._verified_headers.clear()
         return status.endswith(" 1")
 
     async def authenticate(self, authorization: str | None) -> Credential:
@@ -100,7 +103,16 @@ class CredentialStore:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() == "bearer" and self._bearer is not None:
             return await self._bearer.credential_for(token.strip())
-        return await self.verify(*parse_basic_auth(authorization))
+        # A header already verified within CACHE_SECONDS needs no base64 or HMAC again.
+        seen = self._verified_headers.get(authorization) if authorization else None
+        if seen is not None and seen[1] >= time.monotonic():
+            return seen[0]
+        credential = await self.verify(*parse_basic_auth(authorization))
+        if len(self._verified_headers) >= VERIFIED_HEADERS_MAX:
+            self._verified_headers.clear()
+        assert authorization is not None
+        self._verified_headers[authorization] = (credential, time.monotonic() + CACHE_SECONDS)
+        return credential
 
     async def verify(self, key: str, secret: str) -> Credential:
         """The active credential with this key and secret; Unauthorized otherwise."""

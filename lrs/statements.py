@@ -21,6 +21,7 @@ from core.xapi.multipart import (
     parse_multipart_mixed,
 )
 from ingest.accept import V1_DEFAULT_VERSION, V2_DEFAULT_VERSION, accept_statements, xapi_time
+from lrs.credentials import Credential
 from lrs.parameters import (
     agent_key_param,
     bool_param,
@@ -91,12 +92,29 @@ async def put_statement(request: Request[Any, Any, Any]) -> None:
 
 
 async def _store(request: Request[Any, Any, Any], statement_id: str | None) -> list[str]:
-    state = LrsState.of(request)
-    credential = await authenticate(request)
+    return await store_statements(
+        LrsState.of(request),
+        await authenticate(request),
+        version=_version_of(request),
+        content_type=request.headers.get("content-type", ""),
+        body=await request.body(),
+        statement_id=statement_id,
+    )
+
+
+async def store_statements(
+    state: LrsState,
+    credential: Credential,
+    *,
+    version: str,
+    content_type: str,
+    body: bytes,
+    statement_id: str | None,
+) -> list[str]:
+    """POST (statement_id None) or PUT one statement: validate, commit, return the ids.
+
+    Framework-free, so the Litestar routes and the ingest fast lane share it."""
     require(credential.scopes, Action.WRITE_STATEMENTS)
-    version = _version_of(request)
-    body = await request.body()
-    content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type == "multipart/mixed":
         statements_json, parts = parse_multipart_mixed(body, content_type)

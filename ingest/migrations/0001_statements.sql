@@ -63,3 +63,4 @@ CREATE TABLE activity_definitions (
     definition text   NOT NULL  -- JSON
 );
 CREATE INDEX activity_definitions_lookup ON activity_definitions (activity, seq);
+
