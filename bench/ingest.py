@@ -46,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clients", type=int, default=1, help="load-generator processes")
     parser.add_argument("--workers", type=int, default=2, help="server workers (embedded server)")
     parser.add_argument("--compare-copy", action="store_true", help="measure the raw COPY ceiling")
+    parser.add_argument(
+        "--compare-noop",
+        action="store_true",
+        help="measure a no-op Granian+Litestar POST (same workers) as the single-request ceiling",
+    )
     parser.add_argument("--copy-rows", type=int, default=100_000, help="rows for the COPY ceiling")
     parser.add_argument("--json", action="store_true", help="last line: one JSON object")
     parser.add_argument(
@@ -117,6 +122,33 @@ def _embedded_server(workers: int) -> Iterator[_Target]:
         server.wait(timeout=60)
         log.close()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def _noop_server(workers: int) -> Iterator[_Target]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop",
+            "--workers", str(workers), "--port", str(port), "--no-ws", "bench.noop_app:app",
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    import httpx
+
+    endpoint = f"http://127.0.0.1:{port}/xapi/"
+    try:
+        for _ in range(300):
+            try:
+                httpx.post(endpoint + "statements", content=b"[]", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        pids = [server.pid] + [c.pid for c in psutil.Process(server.pid).children(recursive=True)]
+        yield _Target(endpoint, "Basic bm9vcDpub29w", None, pids)
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
 
 
 def _basic(key: str, secret: str) -> str:
@@ -262,6 +294,11 @@ def run(args: argparse.Namespace) -> int:
             )
             results.append(_run_batch_size(target, batch, args))
         ceiling = None
+        noop = None
+        if args.compare_noop:
+            print("no-op Granian+Litestar POST, batch 1 ...", file=sys.stderr, flush=True)
+            with _noop_server(args.workers) as noop_target:
+                noop = _run_batch_size(noop_target, 1, args)
         if args.compare_copy:
             if not target.database_url:
                 print(
@@ -277,6 +314,17 @@ def run(args: argparse.Namespace) -> int:
             ceiling = asyncio.run(copy_ceiling(target.database_url, args.copy_rows))
     _print_table(results, ceiling)
     summary = _summary(results, ceiling, args)
+    if noop is not None:
+        single = next((r for r in results if r["batch"] == 1), None)
+        summary["noop_requests_per_s"] = noop["requests_per_s"]
+        print(f"no-op POST: {noop['requests_per_s']:.0f} requests/s", end="")
+        if single:
+            summary["single_vs_noop_ratio"] = round(
+                single["requests_per_s"] / noop["requests_per_s"], 3
+            )
+            summary["headline"]["single_vs_noop_ratio"] = summary["single_vs_noop_ratio"]
+            print(f"; batch 1 is {summary['single_vs_noop_ratio']:.2f} of it", end="")
+        print()
     _save(summary, Path(args.results_dir))
     if args.json:
         print(json.dumps(summary["headline"]))
