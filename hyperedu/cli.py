@@ -91,6 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--follow", action="store_true", help="keep loading until interrupted")
     sync.set_defaults(run=_analytics_sync)
     _add_iam_commands(commands)
+    consumer = commands.add_parser(
+        "consumer", help="run LMS consumers of the bus: progress, notifications (default: all)"
+    )
+    _common(consumer)
+    consumer.add_argument("names", nargs="*", metavar="NAME", help="progress, notifications")
+    consumer.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="progress: forget its state and replay the statement log from offset zero",
+    )
+    consumer.set_defaults(run=_consumer)
     bench = commands.add_parser("bench", help="benchmarks: ingest throughput and latency")
     benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
     ingest = benches.add_parser(
@@ -179,6 +190,37 @@ def _relay(args: argparse.Namespace) -> int:
 
     with database(settings) as runtime:
         asyncio.run(relay(runtime))
+    return 0
+
+
+def _consumer(args: argparse.Namespace) -> int:
+    import logging.config
+    import signal
+
+    from core.logging import logging_config
+    from lms.notifications import worker as notifications
+    from lms.progress import worker as progress
+
+    names = args.names or ["progress", "notifications"]
+    if unknown := set(names) - {"progress", "notifications"}:
+        print(f"hyperedu: no consumer {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    logging.config.dictConfig(logging_config(settings.log_level))
+
+    async def consume(runtime: Runtime) -> None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        runs = []
+        if "progress" in names:
+            runs.append(progress.run(runtime.settings, stop, rebuild=args.rebuild))
+        if "notifications" in names:
+            runs.append(notifications.run(runtime.settings, stop))
+        await asyncio.gather(*runs)
+
+    with database(settings) as runtime:
+        asyncio.run(consume(runtime))
     return 0
 
 

@@ -18,7 +18,9 @@ from core.config import Settings
 from core.errors import HyperEduError, Overloaded
 from core.xapi.compare import statements_equivalent
 from ingest.batcher import GroupCommitter
-from lms import iam
+from lms import iam, notifications, progress
+from lms.notifications import worker as notifications_worker
+from lms.progress import worker as progress_worker
 from lrs import (
     about,
     activities,
@@ -123,9 +125,14 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
         )
         committer.start()
         app.state["lrs"] = LrsState(settings, pool, committer, CredentialStore(pool, server_key))
+        await progress_worker.start(app.state)
+        await notifications_worker.start(app.state)
         try:
             yield
         finally:
+            # The LMS workers record statements: they stop before the committer drains.
+            await notifications_worker.stop(app.state)
+            await progress_worker.stop(app.state)
             await committer.stop()
             await pool.close()
 
@@ -142,6 +149,8 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
             activities.get_activity,
             agents.get_person,
             *iam.route_handlers,
+            *progress.route_handlers,
+            *notifications.route_handlers,
             health.healthz,
             health.readyz,
             *([metrics.metrics] if settings.metrics_enabled else []),

@@ -24,11 +24,15 @@ class Permission(enum.StrEnum):
     READ_SELF = "me:read"
     AUTHOR_CONTENT = "content:author"
     READ_ANALYTICS = "analytics:read"
+    READ_PROGRESS = "progress:read"
+    MANAGE_NOTIFICATIONS = "notifications:manage"
 
 
 _PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.AUTHOR: frozenset({Permission.READ_SELF, Permission.AUTHOR_CONTENT}),
+    Role.AUTHOR: frozenset(
+        {Permission.READ_SELF, Permission.AUTHOR_CONTENT, Permission.READ_PROGRESS}
+    ),
     Role.LEARNER: frozenset({Permission.READ_SELF}),
     Role.ANALYST: frozenset({Permission.READ_SELF, Permission.READ_ANALYTICS}),
 }

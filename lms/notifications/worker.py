@@ -1,0 +1,108 @@
+"""Run notifications inside a server worker: `start(app.state)` in the app's lifespan once
+the LRS state is there, `stop(app.state)` when it ends.
+
+Every worker runs a WebSocket hub (its own sockets); the event consumers and the dispatcher
+run in each worker too, but one at a time per database does the work (consumer groups and
+the dispatcher lock), the others waiting to take over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from core.config import Settings
+from ingest.bus_postgres import PostgresBus
+from lms.notifications.config import NotificationSettings, load_notification_settings
+from lms.notifications.dispatch import Dispatcher
+from lms.notifications.inbox import CONSUMER_GROUP, TOPICS, consume_events
+from lms.notifications.websocket import HUB_KEY, Hub
+from lrs.state import LrsState
+
+log = logging.getLogger(__name__)
+_KEY = "lms.notifications"
+
+
+class NotificationsWorker:
+    def __init__(self, pool: asyncpg.Pool, dsn: str, settings: NotificationSettings) -> None:
+        self._pool = pool
+        self._dsn = dsn
+        self.hub = Hub(pool)
+        self._dispatcher = Dispatcher(pool, settings)
+        self._bus = PostgresBus(dsn)  # domain events live in the PostgreSQL outbox
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        runs: dict[str, Callable[[], Awaitable[None]]] = {
+            "hub": lambda: self.hub.listen(self._dsn),
+            "dispatcher": lambda: self._dispatcher.run(self._dsn),
+            **{f"events {topic}": self._events(topic) for topic in TOPICS},
+        }
+        self._tasks = [
+            asyncio.create_task(_restarting(name, run), name=f"lms-notifications {name}")
+            for name, run in runs.items()
+        ]
+
+    def _events(self, topic: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            consumer = await self._bus.consumer(CONSUMER_GROUP, topic)
+            try:
+                await consume_events(consumer, self._pool)
+            finally:
+                await consumer.close()
+
+        return run
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._bus.close()
+        await self._dispatcher.close()
+
+
+async def _restarting(name: str, run: Callable[[], Awaitable[None]]) -> None:
+    pause = 0.5
+    while True:
+        try:
+            await run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("notifications %s failed; restarting in %.1f s", name, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 30.0)
+
+
+async def start(app_state: Any) -> None:
+    lrs: LrsState = app_state["lrs"]
+    worker = NotificationsWorker(lrs.pool, lrs.settings.database_url, load_notification_settings())
+    worker.start()
+    app_state[_KEY] = worker
+    app_state[HUB_KEY] = worker.hub
+
+
+async def stop(app_state: Any) -> None:
+    worker: NotificationsWorker | None = app_state.get(_KEY)
+    if worker is not None:
+        await worker.stop()
+
+
+async def run(settings: Settings, stop: asyncio.Event) -> None:
+    """Notifications as a process of its own (`hyperedu consumer notifications`), until
+    `stop`. WebSockets are served by the server workers' hubs, not here."""
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4)
+    worker = NotificationsWorker(pool, settings.database_url, load_notification_settings())
+    worker.start()
+    try:
+        await stop.wait()
+    finally:
+        await worker.stop()
+        await pool.close()

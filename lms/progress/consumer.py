@@ -1,0 +1,127 @@
+"""The progress consumer: the statement stream (group `lms.progress`) into the progress
+tables, and the course statements that decides sent through the LRS.
+
+Exactly once, end to end:
+- a batch of statements is applied in one transaction that also records each statement id
+  as seen, so a batch delivered again (after a crash before the position commit) is skipped;
+- a decision (satisfied, completed, passed) is a row of the emission ledger, inserted once
+  per (registration, course, verb) in that same transaction, together with the
+  `CourseCompleted` event (outbox);
+- the decided statements are sent after the commit, with ids derived from the ledger key:
+  sent again after a crash, the LRS finds the same statement and stores nothing new.
+The ledger survives a rebuild (the decisions happened), so a replay from offset zero
+rebuilds the same state without deciding anything twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+import asyncpg
+
+from core.bus import STATEMENTS_TOPIC, Bus, Consumer, Record
+from ingest.batcher import GroupCommitter
+from lms.progress.criteria import CompletionCriteria
+from lms.progress.emit import send_pending
+from lms.progress.iris import LmsIris
+from lms.progress.observation import observe
+from lms.progress.projection import apply_observation, judge_registration, load_criteria
+
+CONSUMER_GROUP = "lms.progress"
+log = logging.getLogger(__name__)
+
+
+async def apply_records(pool: asyncpg.Pool, records: Sequence[Record], iris: LmsIris) -> int:
+    """Apply a batch in one transaction; return how many statements were new."""
+    observations = [o for r in records if (o := observe(r.value, iris)) is not None]
+    if not observations:
+        return 0
+    applied = 0
+    async with pool.acquire() as conn, conn.transaction():
+        criteria: dict[str, CompletionCriteria | None] = {}
+        for obs in observations:
+            if not await apply_observation(conn, obs):
+                continue
+            applied += 1
+            if obs.course_id not in criteria:
+                criteria[obs.course_id] = await load_criteria(conn, obs.course_id)
+            if (course_criteria := criteria[obs.course_id]) is not None:
+                await judge_registration(
+                    conn, obs.registration, obs.course_id, course_criteria, iris, obs.timestamp
+                )
+    return applied
+
+
+async def consume(
+    consumer: Consumer,
+    pool: asyncpg.Pool,
+    committer: GroupCommitter,
+    iris: LmsIris,
+    *,
+    follow: bool = True,
+) -> int:
+    """Apply the stream until cancelled (follow) or until a poll finds nothing new."""
+    await send_pending(pool, committer, iris.base_url)  # decided before a crash, not yet sent
+    applied = 0
+    while True:
+        records = await consumer.poll(max_records=1000, timeout_s=1.0)
+        if records:
+            applied += await apply_records(pool, records, iris)
+            await send_pending(pool, committer, iris.base_url)
+            await consumer.commit(records)
+        elif not follow:
+            return applied
+
+
+async def reset_projection(pool: asyncpg.Pool) -> None:
+    """Forget the derived state and the group's position: the next reader replays the log
+    from offset zero. Criteria and the emission ledger stay. Stop the readers first."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("TRUNCATE lms_progress, lms_progress_activities, lms_progress_seen")
+        await conn.execute(
+            'DELETE FROM bus_offsets WHERE "group" = $1 AND topic = $2',
+            CONSUMER_GROUP,
+            STATEMENTS_TOPIC,
+        )
+
+
+class ProgressWorker:
+    """The consumer as a task beside the server; it restarts after an error."""
+
+    def __init__(
+        self, bus: Bus, pool: asyncpg.Pool, committer: GroupCommitter, iris: LmsIris
+    ) -> None:
+        self._bus = bus
+        self._pool = pool
+        self._committer = committer
+        self._iris = iris
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="lms-progress")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._bus.close()
+
+    async def _run(self) -> None:
+        pause = 0.5
+        while True:
+            try:
+                consumer = await self._bus.consumer(CONSUMER_GROUP, STATEMENTS_TOPIC)
+                try:
+                    await consume(consumer, self._pool, self._committer, self._iris)
+                finally:
+                    await consumer.close()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("progress consumer failed; restarting in %.1f s", pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 30.0)

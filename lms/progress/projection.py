@@ -1,0 +1,205 @@
+"""The progress tables as a projection of the statement log: apply one observation, judge
+the registration against its course's criteria, record what that decides.
+
+Everything here runs inside the caller's transaction, which also records the statement as
+seen: a statement delivered again (the bus delivers at least once) changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from core.events import CourseCompleted, encode_event
+from ingest.bus_postgres import append_events
+from lms.progress.criteria import ActivityState, CompletionCriteria, MoveOn, judge
+from lms.progress.emit import course_statement, statement_id
+from lms.progress.iris import LmsIris
+from lms.progress.observation import COMPLETED, FAILED, LAUNCHED, PASSED, SATISFIED, Observation
+
+_SCORED_VERBS = frozenset({COMPLETED, PASSED, FAILED})
+
+
+async def load_criteria(conn: asyncpg.Connection, course_id: str) -> CompletionCriteria | None:
+    row = await conn.fetchrow(
+        "SELECT required_items, required_tests, min_score, move_on"
+        " FROM lms_completion_criteria WHERE course_id = $1",
+        course_id,
+    )
+    if row is None:
+        return None
+    return CompletionCriteria(
+        required_items=list(row["required_items"]),
+        required_tests=list(row["required_tests"]),
+        min_score=row["min_score"],
+        move_on=msgspec.json.decode(row["move_on"], type=dict[str, MoveOn]),
+    )
+
+
+async def apply_observation(conn: asyncpg.Connection, obs: Observation) -> bool:
+    """Record what `obs` says; False if its statement was applied before."""
+    if not await conn.fetchval(
+        "INSERT INTO lms_progress_seen (statement_id) VALUES ($1)"
+        " ON CONFLICT DO NOTHING RETURNING true",
+        obs.statement_id,
+    ):
+        return False
+    row = await conn.fetchrow(
+        "SELECT passed FROM lms_progress_activities"
+        " WHERE registration = $1 AND course_id = $2 AND activity = $3 FOR UPDATE",
+        obs.registration,
+        obs.course_id,
+        obs.activity,
+    )
+    # cmi5 9.3: once passed, a later passed or failed is not counted.
+    rejected = obs.verb in (PASSED, FAILED) and row is not None and row["passed"] is not None
+    counted_ms = 0 if rejected else obs.duration_ms
+    await conn.execute(
+        "INSERT INTO lms_progress (registration, course_id, learner, actor, started,"
+        " last_activity, duration_ms) VALUES ($1, $2, $3, $4, $5, $5, $6)"
+        " ON CONFLICT (registration, course_id) DO UPDATE SET"
+        " started = least(lms_progress.started, excluded.started),"
+        " last_activity = greatest(lms_progress.last_activity, excluded.last_activity),"
+        " duration_ms = lms_progress.duration_ms + excluded.duration_ms",
+        obs.registration,
+        obs.course_id,
+        obs.learner,
+        obs.actor,
+        obs.timestamp,
+        counted_ms,
+    )
+    score = obs.score if obs.verb in _SCORED_VERBS and not rejected else None
+    await conn.execute(
+        "INSERT INTO lms_progress_activities AS a (registration, course_id, activity, kind,"
+        " launched, completed, passed, failed, rejected, best_score, duration_ms)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        " ON CONFLICT (registration, course_id, activity) DO UPDATE SET"
+        " launched = a.launched + excluded.launched,"
+        " completed = coalesce(a.completed, excluded.completed),"
+        " passed = coalesce(a.passed, excluded.passed),"
+        " failed = a.failed + excluded.failed,"
+        " rejected = a.rejected + excluded.rejected,"
+        " best_score = greatest(a.best_score, excluded.best_score),"
+        " duration_ms = a.duration_ms + excluded.duration_ms",
+        obs.registration,
+        obs.course_id,
+        obs.activity,
+        obs.kind,
+        int(obs.verb == LAUNCHED),
+        obs.timestamp if obs.verb == COMPLETED else None,
+        obs.timestamp if obs.verb == PASSED and not rejected else None,
+        int(obs.verb == FAILED and not rejected),
+        int(rejected),
+        score,
+        counted_ms,
+    )
+    return True
+
+
+async def activity_states(
+    conn: asyncpg.Connection, registration: str, course_id: str
+) -> dict[str, ActivityState]:
+    rows = await conn.fetch(
+        "SELECT activity, kind, completed, passed, best_score FROM lms_progress_activities"
+        " WHERE registration = $1 AND course_id = $2",
+        registration,
+        course_id,
+    )
+    return {
+        r["activity"]: ActivityState(
+            completed=r["completed"] is not None,
+            passed=r["passed"] is not None,
+            best_score=r["best_score"],
+            test=r["kind"] == "test",
+        )
+        for r in rows
+    }
+
+
+async def judge_registration(
+    conn: asyncpg.Connection,
+    registration: str,
+    course_id: str,
+    criteria: CompletionCriteria,
+    iris: LmsIris,
+    at: datetime,
+) -> list[str]:
+    """Decide satisfied / completed (and passed) if newly met; return the verbs decided.
+
+    Each decision is recorded once per (registration, course, verb) in the emission ledger,
+    with `CourseCompleted` in the same transaction (an outbox write)."""
+    progress = await conn.fetchrow(
+        "SELECT learner, actor, duration_ms, satisfied, completed FROM lms_progress"
+        " WHERE registration = $1 AND course_id = $2 FOR UPDATE",
+        registration,
+        course_id,
+    )
+    if progress is None or (progress["satisfied"] and progress["completed"]):
+        return []
+    verdict = judge(criteria, await activity_states(conn, registration, course_id))
+    verbs = []
+    if verdict.satisfied and progress["satisfied"] is None:
+        await conn.execute(
+            "UPDATE lms_progress SET satisfied = $3 WHERE registration = $1 AND course_id = $2",
+            registration,
+            course_id,
+            at,
+        )
+        verbs.append(SATISFIED)
+    if verdict.completed and progress["completed"] is None:
+        await conn.execute(
+            "UPDATE lms_progress SET completed = $3, score = $4"
+            " WHERE registration = $1 AND course_id = $2",
+            registration,
+            course_id,
+            at,
+            verdict.score,
+        )
+        verbs.append(COMPLETED)
+        if criteria.scored:
+            verbs.append(PASSED)
+    decided = []
+    actor = msgspec.json.decode(progress["actor"])
+    for verb in verbs:
+        body = course_statement(
+            verb=verb,
+            registration=registration,
+            course_iri=iris.course(course_id),
+            actor=actor,
+            timestamp=at,
+            score=verdict.score,
+            duration_ms=progress["duration_ms"],
+        )
+        if await _record_decision(conn, registration, course_id, verb, body):
+            decided.append(verb)
+            if verb == COMPLETED:
+                event = CourseCompleted(
+                    event_id=_event_id(registration, course_id),
+                    learner=progress["learner"],
+                    course_id=course_id,
+                )
+                await append_events(conn, event.topic, [encode_event(event)])
+    return decided
+
+
+async def _record_decision(
+    conn: asyncpg.Connection, registration: str, course_id: str, verb: str, body: dict[str, object]
+) -> bool:
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO lms_progress_emitted (registration, course_id, verb, statement_id, body)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
+            registration,
+            course_id,
+            verb,
+            body["id"],
+            msgspec.json.encode(body).decode(),
+        )
+    )
+
+
+def _event_id(registration: str, course_id: str) -> uuid.UUID:
+    return uuid.UUID(statement_id(registration, course_id, "CourseCompleted"))
