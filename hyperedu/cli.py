@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--follow", action="store_true", help="keep loading until interrupted")
     sync.set_defaults(run=_analytics_sync)
     _add_iam_commands(commands)
+    _add_operations_commands(commands)
     consumer = commands.add_parser(
         "consumer", help="run LMS consumers of the bus: progress, notifications (default: all)"
     )
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_ingest_arguments(ingest)
     ingest.set_defaults(run=_bench_ingest)
+    _add_bench_commands(benches)
     return parser
 
 
@@ -118,6 +120,21 @@ def _bench_ingest(args: argparse.Namespace) -> int:
     from bench.ingest import run
 
     return run(args)
+
+
+def _add_bench_commands(benches: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    import importlib
+
+    for name, help_text in (
+        ("seed", "fill a store fast (COPY) for the query benchmarks"),
+        ("query", "p50/p95/p99 of GET /xapi/statements per filter and of `more` paging"),
+        ("plan", "capacity arithmetic for a target rate from the latest ingest result"),
+        ("soak", "post steadily and sample the server's memory: is it flat?"),
+    ):
+        module = importlib.import_module(f"bench.{name}")
+        command = benches.add_parser(name, help=help_text, description=module.__doc__)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -315,6 +332,113 @@ def _add_iam_commands(commands: argparse._SubParsersAction) -> None:  # type: ig
     )
     _common(rotate)
     rotate.set_defaults(run=_keys_rotate)
+
+
+def _add_operations_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    statements = commands.add_parser("statements", help="export and import statements in bulk")
+    actions = statements.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = actions.add_parser("export", help="write statements to stdout (progress on stderr)")
+    _common(export)
+    export.add_argument("--since", help="only statements stored after this ISO 8601 time")
+    export.add_argument("--until", help="only statements stored at or before this time")
+    export.add_argument("--format", choices=["ndjson", "csv"], default="ndjson")
+    export.set_defaults(run=_statements_export)
+    load = actions.add_parser("import", help="store statements from an NDJSON file ('-': stdin)")
+    _common(load)
+    load.add_argument("file")
+    load.add_argument(
+        "--partial", action="store_true", help="skip invalid lines (reported), store the rest"
+    )
+    load.add_argument("--batch", type=int, default=1000, help="statements per commit (1000)")
+    load.add_argument(
+        "--as", dest="as_key", metavar="KEY", help="record as this credential (default: the CLI)"
+    )
+    load.set_defaults(run=_statements_import)
+
+    agents = commands.add_parser("agents", help="GDPR: erase an agent's data")
+    agent_actions = agents.add_subparsers(dest="action", required=True, metavar="ACTION")
+    erase = agent_actions.add_parser(
+        "erase", help="delete or pseudonymise every statement and document of an agent"
+    )
+    _common(erase)
+    erase.add_argument("--agent", required=True, help='the Agent as JSON: {"mbox": "mailto:..."}')
+    erase.add_argument("--mode", choices=["delete", "pseudonymise"], default="delete")
+    erase.set_defaults(run=_agents_erase)
+
+
+def _statements_export(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from hyperedu.operations import export_to
+
+    def moment(text: str | None) -> datetime | None:
+        if text is None:
+            return None
+        value = datetime.fromisoformat(text)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    try:
+        since, until = moment(args.since), moment(args.until)
+    except ValueError as exc:
+        print(f"hyperedu: {exc}", file=sys.stderr)
+        return 2
+    with database(_settings(args)) as runtime:
+        asyncio.run(
+            export_to(
+                runtime.settings, sys.stdout.buffer, since=since, until=until, fmt=args.format
+            )
+        )
+    return 0
+
+
+def _statements_import(args: argparse.Namespace) -> int:
+    from hyperedu.operations import import_from
+
+    if args.batch < 1:
+        print("hyperedu: --batch must be at least 1", file=sys.stderr)
+        return 2
+    with database(_settings(args)) as runtime:
+        source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+        try:
+            report = asyncio.run(
+                import_from(
+                    runtime.settings,
+                    runtime.server_key,
+                    source,
+                    partial=args.partial,
+                    batch_size=args.batch,
+                    as_key=args.as_key,
+                )
+            )
+        except ValueError as exc:
+            print(f"hyperedu: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            source.close()
+    if report.stopped is not None:
+        print(
+            f"hyperedu: stopped at line {report.stopped.line}; nothing of its batch was stored",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _agents_erase(args: argparse.Namespace) -> int:
+    from core.errors import HyperEduError
+    from hyperedu.operations import erase
+    from lrs.erasure import ErasureMode
+
+    with database(_settings(args)) as runtime:
+        try:
+            report = asyncio.run(
+                erase(runtime.settings, runtime.server_key, args.agent, ErasureMode(args.mode))
+            )
+        except (ValueError, HyperEduError) as exc:
+            print(f"hyperedu: {exc}", file=sys.stderr)
+            return 2
+    print(json.dumps(report.to_dict()))
+    return 0
 
 
 def _with_pool(args: argparse.Namespace, action):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from core.config import Settings
 from core.errors import HyperEduError, Overloaded
 from core.xapi.compare import statements_equivalent
 from ingest.batcher import GroupCommitter
-from lms import iam, notifications, progress
+from lms import assessments, courses, iam, notifications, progress
 from lms.notifications import worker as notifications_worker
 from lms.progress import worker as progress_worker
 from lrs import (
@@ -29,6 +29,7 @@ from lrs import (
     agents,
     health,
     metrics,
+    operations,
     state_resource,
     statements,
 )
@@ -149,8 +150,11 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
             activities.get_activity,
             agents.get_person,
             *iam.route_handlers,
+            operations.admin_router,
             *progress.route_handlers,
             *notifications.route_handlers,
+            *courses.route_handlers,
+            *assessments.route_handlers,
             health.healthz,
             health.readyz,
             *([metrics.metrics] if settings.metrics_enabled else []),

@@ -30,6 +30,7 @@ from lrs.parameters import (
     timestamp_param,
     uuid_param,
 )
+from lrs.partial_success import store_valid_statements
 from lrs.state import LrsState, authenticate
 from lrs.statement_attachments import verify_signatures
 from lrs.statement_query import (
@@ -77,9 +78,27 @@ def _version_of(request: Request[Any, Any, Any]) -> str:
 
 @post("/xapi/statements", status_code=200)
 async def post_statements(request: Request[Any, Any, Any]) -> Response[bytes]:
-    reject_unknown(request.query_params, frozenset())
+    reject_unknown(request.query_params, frozenset({"partialSuccess"}))
+    if bool_param(request.query_params, "partialSuccess"):
+        return await _store_valid(request)
     ids = await _store(request, statement_id=None)
     return Response(_encode(ids), media_type="application/json", status_code=200)
+
+
+async def _store_valid(request: Request[Any, Any, Any]) -> Response[bytes]:
+    credential = await authenticate(request)
+    require(credential.scopes, Action.WRITE_STATEMENTS)
+    statements_json, parts = split_body(
+        request.headers.get("content-type", ""), await request.body()
+    )
+    result = await store_valid_statements(
+        LrsState.of(request),
+        credential,
+        version=_version_of(request),
+        statements_json=statements_json,
+        parts=parts,
+    )
+    return Response(_encode(result), media_type="application/json", status_code=200)
 
 
 @put("/xapi/statements", status_code=204)
@@ -115,15 +134,7 @@ async def store_statements(
 
     Framework-free, so the Litestar routes and the ingest fast lane share it."""
     require(credential.scopes, Action.WRITE_STATEMENTS)
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type == "multipart/mixed":
-        statements_json, parts = parse_multipart_mixed(body, content_type)
-    elif media_type == "application/json" or (media_type == "" and body[:1] in (b"{", b"[")):
-        statements_json, parts = body, {}
-    else:
-        raise BadRequest(
-            f"Content-Type must be application/json or multipart/mixed, not {media_type!r}"
-        )
+    statements_json, parts = split_body(content_type, body)
     statements = decode_statements(statements_json, version)
     if statement_id is not None:
         statements = [_with_put_id(statements, statement_id)]
@@ -138,6 +149,18 @@ async def store_statements(
         may_define=may_define(credential.scopes),
         default_version=V2_DEFAULT_VERSION if version == V2 else V1_DEFAULT_VERSION,
         parts=parts,
+    )
+
+
+def split_body(content_type: str, body: bytes) -> tuple[bytes, dict[str, bytes]]:
+    """The statements' JSON and the attachment contents (by lower-case sha2) of a write."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == "multipart/mixed":
+        return parse_multipart_mixed(body, content_type)
+    if media_type == "application/json" or (media_type == "" and body[:1] in (b"{", b"[")):
+        return body, {}
+    raise BadRequest(
+        f"Content-Type must be application/json or multipart/mixed, not {media_type!r}"
     )
 
 

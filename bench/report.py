@@ -1,0 +1,59 @@
+"""What every benchmark result carries (when, on what machine, with which settings), and
+where it goes: one JSON file per run in bench/results/, named `<bench>-<UTC time>.json`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return 0.0
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def latency_summary(latencies_s: list[float]) -> dict[str, float]:
+    values = sorted(latencies_s)
+    return {
+        "requests": len(values),
+        "p50_ms": round(percentile(values, 0.50) * 1000, 2),
+        "p95_ms": round(percentile(values, 0.95) * 1000, 2),
+        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
+        "max_ms": round((values[-1] if values else 0.0) * 1000, 2),
+    }
+
+
+def envelope(args: argparse.Namespace, **fields: Any) -> dict[str, Any]:
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+            "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        },
+        "settings": {
+            k: v for k, v in vars(args).items() if k not in ("key", "secret", "run") and v != ""
+        },
+        **fields,
+    }
+
+
+def save_result(bench: str, result: dict[str, Any], folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = result["when"].replace(":", "").replace("+0000", "Z")
+    path = folder / f"{bench}-{stamp}.json"
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"results written to {path}", file=sys.stderr)
+    return path
