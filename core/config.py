@@ -14,6 +14,9 @@ ENV_PREFIX = "HYPEREDU_"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # What `hyperedu serve` runs: all (the embedded default: API, relay if Kafka is set, LMS
+    # consumers in-process), api (HTTP only), relay, or consumer:NAME (progress, notifications).
+    role: str = "all"
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1

@@ -29,6 +29,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         workers=getattr(args, "workers", None),
+        role=getattr(args, "role", None),
     )
 
 
@@ -41,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (HYPEREDU_HOST; 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (HYPEREDU_PORT; 8080)")
     serve.add_argument("--workers", type=int, help="worker processes (HYPEREDU_WORKERS; 1)")
+    serve.add_argument(
+        "--role",
+        help="all (default: API, relay when Kafka is set, LMS consumers), api, relay,"
+        " consumer:NAME (HYPEREDU_ROLE), so each process kind scales on its own",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
@@ -145,13 +151,23 @@ def _serve(args: argparse.Namespace) -> int:
     from hyperedu.metrics_dir import prepare_metrics_dir
 
     settings = _settings(args)
+    if settings.role == "relay":
+        args.exit_with_parent = False
+        return _relay(args)
+    if settings.role.startswith("consumer"):
+        name = settings.role.partition(":")[2]
+        args.names, args.rebuild = ([name] if name else []), False
+        return _consumer(args)
+    if settings.role not in ("all", "api"):
+        print(f"hyperedu: unknown role {settings.role!r}", file=sys.stderr)
+        return 2
     with database(settings) as runtime:
         export_to_workers(runtime.settings)
         prepare_metrics_dir(settings.data_path)
         # The outbox relay runs beside the server, as a child that ends with it.
         relay = (
             subprocess.Popen([*_SELF, "relay", "--exit-with-parent"])
-            if runtime.settings.kafka_bootstrap
+            if runtime.settings.kafka_bootstrap and settings.role == "all"
             else None
         )
         endpoint = f"http://{settings.host}:{settings.port}/xapi/"

@@ -126,14 +126,17 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
         )
         committer.start()
         app.state["lrs"] = LrsState(settings, pool, committer, CredentialStore(pool, server_key))
-        await progress_worker.start(app.state)
-        await notifications_worker.start(app.state)
+        in_process_consumers = settings.role == "all"
+        if in_process_consumers:
+            await progress_worker.start(app.state)
+            await notifications_worker.start(app.state)
         try:
             yield
         finally:
             # The LMS workers record statements: they stop before the committer drains.
-            await notifications_worker.stop(app.state)
-            await progress_worker.stop(app.state)
+            if in_process_consumers:
+                await notifications_worker.stop(app.state)
+                await progress_worker.stop(app.state)
             await committer.stop()
             await pool.close()
 
