@@ -59,6 +59,46 @@ class CoursePublished(Event, frozen=True, tag="CoursePublished"):
         return self.course_id
 
 
+class CourseUpdated(Event, frozen=True, tag="CourseUpdated"):
+    topic = COURSES_TOPIC
+    course_id: str
+    version: int
+    updated_by: str
+    change: str  # what changed: "details", "modules", "items"
+
+    def key(self) -> str:
+        return self.course_id
+
+
+class CourseUnpublished(Event, frozen=True, tag="CourseUnpublished"):
+    topic = COURSES_TOPIC
+    course_id: str
+    version: int
+    unpublished_by: str
+
+    def key(self) -> str:
+        return self.course_id
+
+
+class CourseDeleted(Event, frozen=True, tag="CourseDeleted"):
+    topic = COURSES_TOPIC
+    course_id: str
+    deleted_by: str
+
+    def key(self) -> str:
+        return self.course_id
+
+
+class LearnerEnrolled(Event, frozen=True, tag="LearnerEnrolled"):
+    topic = COURSES_TOPIC
+    course_id: str
+    learner: str  # user id
+    registration: str
+
+    def key(self) -> str:
+        return self.course_id
+
+
 class TestPassed(Event, frozen=True, tag="TestPassed"):
     __test__ = False  # not a pytest test class, whatever its name
     topic = PROGRESS_TOPIC
@@ -94,7 +134,17 @@ class CourseCompleted(Event, frozen=True, tag="CourseCompleted"):
         return self.learner
 
 
-DomainEvent = CourseCreated | CoursePublished | TestPassed | TestFailed | CourseCompleted
+DomainEvent = (
+    CourseCreated
+    | CourseUpdated
+    | CoursePublished
+    | CourseUnpublished
+    | CourseDeleted
+    | LearnerEnrolled
+    | TestPassed
+    | TestFailed
+    | CourseCompleted
+)
 
 _encoder = msgspec.json.Encoder()
 _decoder: msgspec.json.Decoder[DomainEvent] = msgspec.json.Decoder(DomainEvent)

@@ -12,6 +12,7 @@ import asyncpg
 from litestar import Litestar, Request, Response
 from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp
 
 from core.config import Settings
@@ -19,6 +20,7 @@ from core.errors import HyperEduError, Overloaded
 from core.xapi.compare import statements_equivalent
 from ingest.batcher import GroupCommitter
 from lms import assessments, courses, iam, notifications, progress
+from lms.courses import worker as catalogue_worker
 from lms.notifications import worker as notifications_worker
 from lms.progress import worker as progress_worker
 from lrs import (
@@ -130,11 +132,13 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
         if in_process_consumers:
             await progress_worker.start(app.state)
             await notifications_worker.start(app.state)
+            await catalogue_worker.start(app.state)
         try:
             yield
         finally:
             # The LMS workers record statements: they stop before the committer drains.
             if in_process_consumers:
+                await catalogue_worker.stop(app.state)
                 await notifications_worker.stop(app.state)
                 await progress_worker.stop(app.state)
             await committer.stop()
@@ -172,7 +176,7 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
             allow_credentials=False,
         ),
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=None,
+        openapi_config=OpenAPIConfig(title="HyperEdu", version="1.0.0", path="/schema"),
         logging_config=None,  # logging is configured once per process: core/logging.py
         debug=False,
     )

@@ -26,6 +26,7 @@ class Permission(enum.StrEnum):
     READ_ANALYTICS = "analytics:read"
     READ_PROGRESS = "progress:read"
     MANAGE_NOTIFICATIONS = "notifications:manage"
+    LEARN = "courses:learn"  # enrol, launch items, take tests
 
 
 _PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -33,7 +34,7 @@ _PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUTHOR: frozenset(
         {Permission.READ_SELF, Permission.AUTHOR_CONTENT, Permission.READ_PROGRESS}
     ),
-    Role.LEARNER: frozenset({Permission.READ_SELF}),
+    Role.LEARNER: frozenset({Permission.READ_SELF, Permission.LEARN}),
     Role.ANALYST: frozenset({Permission.READ_SELF, Permission.READ_ANALYTICS}),
 }
 
