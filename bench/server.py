@@ -62,12 +62,15 @@ def create_credential(data_dir: Path, scopes: str = "all") -> tuple[str, str]:
 def local_server(
     data_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None
 ) -> Iterator[Target]:
-    """`hyperedu serve` on `data_dir` (its log in data_dir/server.log) until the block ends."""
+    """`hyperedu serve` on `data_dir` (its log in data_dir/server.log) until the block ends;
+    yields once every worker has started, so no measurement runs on fewer."""
     data_dir.mkdir(parents=True, exist_ok=True)
     key, secret = create_credential(data_dir)
     port = free_port()
     command = [*HYPEREDU, "serve", "--port", str(port), "--workers", str(workers)]
-    with open(data_dir / "server.log", "ab") as log:
+    log_path = data_dir / "server.log"
+    with open(log_path, "ab") as log:
+        log_start = log.tell()
         server = subprocess.Popen(
             [*command, "--data-dir", str(data_dir)],
             stdout=log,
@@ -77,25 +80,57 @@ def local_server(
         )
     endpoint = f"http://127.0.0.1:{port}/xapi/"
     try:
-        _wait_until_up(server, endpoint, data_dir / "server.log")
+        _wait_until_up(server, endpoint, log_path, log_start, workers)
         yield Target(endpoint, basic_auth(key, secret), server.pid)
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
+        _stop(server, data_dir)
 
 
-def _wait_until_up(server: subprocess.Popen[bytes], endpoint: str, log: Path) -> None:
+def _wait_until_up(
+    server: subprocess.Popen[bytes], endpoint: str, log: Path, log_start: int, workers: int
+) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"the server exited:\n{log.read_text()[-4000:]}")
         try:
             if httpx.get(endpoint + "about", timeout=1).status_code == 200:
-                return
+                break
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise RuntimeError("the server did not come up within 120 s")
+    else:
+        raise RuntimeError("the server did not come up within 120 s")
+    # The first worker answers; wait (briefly: the log level may hide it) for the others.
+    # Granian also loses a SIGTERM that reaches a worker during its ASGI startup: the worker
+    # serves on and the server never exits.
+    started = [f'"Started worker-{i}"'.encode() for i in range(1, workers + 1)]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with open(log, "rb") as f:
+            f.seek(log_start)
+            lines = f.read()
+        if all(marker in lines for marker in started):
+            return
+        time.sleep(0.2)
+
+
+def _stop(server: subprocess.Popen[bytes], data_dir: Path) -> None:
+    """SIGTERM; SIGKILL after 30 s, then stop the embedded PostgreSQL it leaves behind."""
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+        return
+    except subprocess.TimeoutExpired:
+        print(f"the server (pid {server.pid}) did not stop in 30 s; killing it", file=sys.stderr)
+    os.killpg(server.pid, signal.SIGKILL)
+    server.wait(timeout=30)
+    if (data_dir / "pg").exists():
+        from ingest.embedded_postgres import start_embedded_postgres
+
+        pg, _ = start_embedded_postgres(data_dir)  # join it as its last user, then leave
+        pg.cleanup()
 
 
 def server_processes(pid: int) -> list[psutil.Process]:

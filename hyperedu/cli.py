@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="progress: forget its state and replay the statement log from offset zero",
     )
     consumer.set_defaults(run=_consumer)
-    bench = commands.add_parser("bench", help="benchmarks: ingest throughput and latency")
+    bench = commands.add_parser("bench", help="benchmarks: ingest, queries, memory, capacity")
     benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
     ingest = benches.add_parser(
         "ingest", help="POST /xapi/statements at several batch sizes, optionally vs raw COPY"
