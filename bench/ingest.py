@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import multiprocessing
 import os
@@ -26,6 +25,7 @@ import msgspec
 import psutil
 
 from bench.loadgen import LoadResult, build_requests, run_load_process
+from bench.server import basic_auth, free_port
 from bench.workload import make_batches
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -65,68 +65,29 @@ class _Target(msgspec.Struct):
     server_pids: list[int]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _embedded_server(workers: int) -> Iterator[_Target]:
+    """Our own server on a fresh embedded PostgreSQL, with SQL access to it for the ceiling."""
+    from bench.server import local_server, server_processes
+    from ingest.embedded_postgres import start_embedded_postgres
+
     data_dir = Path(tempfile.mkdtemp(prefix="hyperedu-bench-"))
-    cli = [sys.executable, "-m", "hyperedu.cli"]
-    created = subprocess.run(
-        [*cli, "credentials", "create", "--json", "--data-dir", str(data_dir)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    cred = json.loads(created.stdout.strip().splitlines()[-1])
-    port = _free_port()
-    log = open(data_dir / "server.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(
-        [
-            *cli,
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--data-dir",
-            str(data_dir),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    import httpx
-
-    endpoint = f"http://127.0.0.1:{port}/xapi/"
     try:
-        for _ in range(600):
+        with local_server(data_dir, workers=workers) as target:
+            assert target.pid is not None
+            pg, dsn = start_embedded_postgres(data_dir)
             try:
-                if httpx.get(endpoint + "about", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        from ingest.embedded_postgres import start_embedded_postgres
-
-        pg, dsn = start_embedded_postgres(data_dir)
-        pids = [server.pid] + [c.pid for c in psutil.Process(server.pid).children(recursive=True)]
-        yield _Target(endpoint, _basic(cred["key"], cred["secret"]), dsn, pids)
-        pg.cleanup()
+                pids = [p.pid for p in server_processes(target.pid)]
+                yield _Target(target.endpoint, target.auth, dsn, pids)
+            finally:
+                pg.cleanup()
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
-        log.close()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @contextmanager
 def _noop_server(workers: int) -> Iterator[_Target]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop",
@@ -149,10 +110,6 @@ def _noop_server(workers: int) -> Iterator[_Target]:
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=60)
-
-
-def _basic(key: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -277,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
         context: Any = _nullcontext(
             _Target(
                 args.endpoint.rstrip("/") + "/",
-                _basic(args.key, args.secret),
+                basic_auth(args.key, args.secret),
                 args.database_url,
                 [],
             )
