@@ -73,59 +73,96 @@ def _filters(q: StatementQuery, sql: _Sql, alias: str) -> list[str]:
     """The non-time filters of `q` on the statement `alias`."""
     where = []
     if q.agent is not None:
-        direct = "" if q.related_agents else " AND direct"
+        direct = "" if q.related_agents else " AND a.direct"
         where.append(
-            f"{alias}.seq IN (SELECT seq FROM statement_agents"
-            f" WHERE agent = {sql.arg(q.agent)}{direct})"
+            f"EXISTS (SELECT 1 FROM statement_agents a WHERE a.agent = {sql.arg(q.agent)}"
+            f" AND a.seq = {alias}.seq{direct})"
         )
     if q.verb is not None:
         where.append(f"{alias}.verb = {sql.arg(q.verb)}")
     if q.activity is not None:
-        direct = "" if q.related_activities else " AND direct"
+        direct = "" if q.related_activities else " AND x.direct"
         where.append(
-            f"{alias}.seq IN (SELECT seq FROM statement_activities"
-            f" WHERE activity = {sql.arg(q.activity)}{direct})"
+            f"EXISTS (SELECT 1 FROM statement_activities x"
+            f" WHERE x.activity = {sql.arg(q.activity)} AND x.seq = {alias}.seq{direct})"
         )
     if q.registration is not None:
         where.append(f"{alias}.registration = {sql.arg(q.registration)}::uuid")
     return where
 
 
+def _driving_table(q: StatementQuery, sql: _Sql) -> tuple[str, str] | None:
+    """The side table to walk in seq order when the query names an agent or an activity:
+    its (key, seq) index yields the matches newest first, so a page stops early instead of
+    filtering the whole statement table."""
+    if q.agent is not None:
+        direct = "" if q.related_agents else " AND d.direct"
+        return "statement_agents d", f"d.agent = {sql.arg(q.agent)}{direct}"
+    if q.activity is not None:
+        direct = "" if q.related_activities else " AND d.direct"
+        return "statement_activities d", f"d.activity = {sql.arg(q.activity)}{direct}"
+    return None
+
+
 def build_query(q: StatementQuery, page_size: int, mine: str | None) -> tuple[str, list[object]]:
+    """One page: the statements matching the filters directly, united with those whose
+    StatementRef chain reaches a match; each branch is ordered and limited on its own so
+    both stop after a page's worth of rows."""
     sql = _Sql()
-    filters = _filters(q, sql, "s")
-    where = [
-        # voided: a voiding statement targets it, and it is not itself a voiding statement
-        "(s.voiding OR NOT EXISTS (SELECT 1 FROM statements v"
-        " WHERE v.ref_target = s.id AND v.voiding))"
-    ]
-    with_clause = ""
-    if filters:
-        target_filters = _filters(q, sql, "t")
-        with_clause = (
-            "WITH RECURSIVE chain(id, target, depth) AS ("
-            " SELECT id, ref_target, 1 FROM statements WHERE ref_target IS NOT NULL"
-            " UNION ALL"
-            " SELECT c.id, t.ref_target, c.depth + 1 FROM chain c"
-            " JOIN statements t ON t.id = c.target"
-            f" WHERE t.ref_target IS NOT NULL AND c.depth < {MAX_REF_DEPTH}) "
-        )
-        where.append(
-            f"(({' AND '.join(filters)}) OR s.id IN (SELECT c.id FROM chain c"
-            f" JOIN statements t ON t.id = c.target WHERE {' AND '.join(target_filters)}))"
-        )
-    if q.since is not None:
-        where.append(f"s.stored > {sql.arg(q.since)}")
-    if q.until is not None:
-        where.append(f"s.stored <= {sql.arg(q.until)}")
-    if mine is not None:
-        where.append(f"s.authority = {sql.arg(mine)}")
-    if q.after_seq is not None:
-        where.append(f"s.seq {'>' if q.ascending else '<'} {sql.arg(q.after_seq)}")
     order = "ASC" if q.ascending else "DESC"
+    limit = sql.arg(page_size + 1)
+
+    def common(alias: str) -> list[str]:
+        where = [
+            # voided: a voiding statement targets it, and it is not itself a voiding statement
+            f"({alias}.voiding OR NOT EXISTS (SELECT 1 FROM statements v"
+            f" WHERE v.ref_target = {alias}.id AND v.voiding))"
+        ]
+        if q.since is not None:
+            where.append(f"{alias}.stored > {sql.arg(q.since)}")
+        if q.until is not None:
+            where.append(f"{alias}.stored <= {sql.arg(q.until)}")
+        if mine is not None:
+            where.append(f"{alias}.authority = {sql.arg(mine)}")
+        if q.after_seq is not None:
+            where.append(f"{alias}.seq {'>' if q.ascending else '<'} {sql.arg(q.after_seq)}")
+        return where
+
+    columns = "s.seq, s.stored, s.body, s.attachments"
+    driving = _driving_table(q, sql)
+    if driving is None:
+        direct_branch = (
+            f"SELECT {columns} FROM statements s"
+            f" WHERE {' AND '.join([*_filters(q, sql, 's'), *common('s')])}"
+            f" ORDER BY s.seq {order} LIMIT {limit}"
+        )
+    else:
+        table, condition = driving
+        rest = _filters(msgspec.structs.replace(q, agent=None) if q.agent else
+                        msgspec.structs.replace(q, activity=None), sql, "s")  # fmt: skip
+        direct_branch = (
+            f"SELECT {columns} FROM {table} JOIN statements s ON s.seq = d.seq"
+            f" WHERE {' AND '.join([condition, *rest, *common('s')])}"
+            f" ORDER BY d.seq {order} LIMIT {limit}"
+        )
+    target_filters = _filters(q, sql, "t")
+    if not target_filters:
+        return direct_branch, sql.args
+    ref_branch = (
+        f"SELECT {columns} FROM chain c JOIN statements t ON t.id = c.target"
+        f" JOIN statements s ON s.id = c.id"
+        f" WHERE {' AND '.join([*target_filters, *common('s')])}"
+        f" ORDER BY s.seq {order} LIMIT {limit}"
+    )
     text = (
-        f"{with_clause}SELECT s.seq, s.stored, s.body, s.attachments FROM statements s"
-        f" WHERE {' AND '.join(where)} ORDER BY s.seq {order} LIMIT {sql.arg(page_size + 1)}"
+        "WITH RECURSIVE chain(id, target, depth) AS ("
+        " SELECT id, ref_target, 1 FROM statements WHERE ref_target IS NOT NULL"
+        " UNION ALL"
+        " SELECT c.id, t.ref_target, c.depth + 1 FROM chain c"
+        " JOIN statements t ON t.id = c.target"
+        f" WHERE t.ref_target IS NOT NULL AND c.depth < {MAX_REF_DEPTH}) "
+        f"SELECT * FROM (({direct_branch}) UNION ({ref_branch})) page"
+        f" ORDER BY seq {order} LIMIT {limit}"
     )
     return text, sql.args
 
