@@ -17,6 +17,7 @@ from lms.notifications.websocket import notification_body
 from lrs.state import LrsState
 
 _PAGE_MAX = 200
+_BIGSERIAL_END = 2**63
 
 
 class Preferences(msgspec.Struct, frozen=True, forbid_unknown_fields=True, rename="camel"):
@@ -131,6 +132,8 @@ async def list_dead_letters(request: Request[Any, Any, Any]) -> list[dict[str, o
     opt={"permission": Permission.MANAGE_NOTIFICATIONS},
 )
 async def retry_dead_letter(request: Request[Any, Any, Any], delivery_id: FromPath[int]) -> None:
+    if not 0 < delivery_id < _BIGSERIAL_END:  # the database would refuse it as out of range
+        raise NotFound(f"no dead letter {delivery_id}")
     done = await LrsState.of(request).pool.execute(
         "UPDATE lms_notification_deliveries SET dead = NULL, attempts = 0, next_attempt = now()"
         " WHERE id = $1 AND dead IS NOT NULL",

@@ -297,6 +297,12 @@ def test_a_webhook_that_keeps_failing_is_dead_lettered(
     eventually(dead)
 
 
+@pytest.mark.parametrize("delivery_id", [0, -1, 2**63, 10**20])
+def test_retrying_an_id_no_delivery_can_have_is_404(srv: Server, delivery_id: int) -> None:
+    url = f"{srv.url}/api/v1/notifications/dead-letters/{delivery_id}/retry"
+    assert httpx.post(url, headers=person(srv, "admin")["headers"]).status_code == 404
+
+
 def test_email_digest_reaches_the_smtp_sink(srv: Server, dsn: str, smtp: tuple[Sink, int]) -> None:
     sink, _ = smtp
     ann = person(srv)
