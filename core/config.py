@@ -27,6 +27,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secret_key: str = ""
     # Largest request body accepted (bytes); larger gets 413.
     max_body_bytes: int = 16 * 1024 * 1024
+    # Largest State/profile document stored, as PUT sends it or a POST merge leaves it (bytes);
+    # larger gets 413. Documents are bookmarks and settings; 1 MiB is far above that.
+    max_document_bytes: int = 1024 * 1024
     # Group commit: one COPY per batch of at most this many statements ...
     batch_max_statements: int = 5000
     # ... and, if set, gathered for this long before the COPY (milliseconds). 0: the batch is

@@ -31,11 +31,6 @@ from core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Precond
 from lrs.parameters import agent_key_param, iri_param, reject_unknown, timestamp_param, uuid_param
 from lrs.state import LrsState, authenticate
 
-# Largest document stored, as sent by PUT or as a POST merge leaves it; larger gets 413.
-# A State or profile document is a bookmark or a settings object; 1 MiB is far above that and
-# keeps one request from pinning megabytes in a worker and in PostgreSQL's buffers.
-MAX_DOCUMENT_BYTES = 1024 * 1024
-
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 JSON = "application/json"
 
@@ -146,7 +141,7 @@ async def write(
     collection, doc_id = parse_target(resource, request.query_params, id_required=True)
     assert doc_id is not None
     content = await request.body()
-    _check_size(content)
+    _check_size(content, state.settings.max_document_bytes)
     content_type = request.headers.get("content-type") or DEFAULT_CONTENT_TYPE
     conditions = Preconditions.of(request.headers)
     key = collection.key(doc_id)
@@ -163,7 +158,7 @@ async def write(
             raise Conflict(_PUT_CONFLICT)
         if merge and current is not None:
             content, content_type = merged(current, content, content_type)
-            _check_size(content)
+            _check_size(content, state.settings.max_document_bytes)
         stored = await store(conn, key, content, content_type)
     return Response(None, status_code=204, headers=_validators(stored))
 
@@ -330,11 +325,9 @@ def _json_object(content: bytes, what: str) -> dict[str, Any]:
     return value
 
 
-def _check_size(content: bytes) -> None:
-    if len(content) > MAX_DOCUMENT_BYTES:
-        raise PayloadTooLarge(
-            f"a document may hold at most {MAX_DOCUMENT_BYTES} bytes, not {len(content)}"
-        )
+def _check_size(content: bytes, limit: int) -> None:
+    if len(content) > limit:
+        raise PayloadTooLarge(f"a document may hold at most {limit} bytes, not {len(content)}")
 
 
 # --- storage -------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ import asyncpg
 import httpx
 import pytest
 
-from lrs.documents import MAX_DOCUMENT_BYTES
+from core.config import Settings
+
+MAX_DOCUMENT_BYTES = Settings().max_document_bytes  # the default the test server runs with
 
 STATE = "/xapi/activities/state"
 ACTIVITY_PROFILE = "/xapi/activities/profile"
