@@ -78,6 +78,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_per_s: float = 0.0
     # ... with bursts of up to this many requests (0: one second's worth).
     rate_limit_burst: int = 0
+    # OpenTelemetry: spans go over OTLP/HTTP to this collector (http://host:4318, or its full
+    # /v1/traces URL); unset: no tracing ...
+    otlp_endpoint: str = ""
+    # ... under this service.name.
+    otlp_service_name: str = "hyperedu"
 
     @property
     def base_url(self) -> str:

@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object a line, carrying the id of the request being served.
+"""Structured logs: one JSON object a line, carrying the ids of the request and trace served.
 
 Credentials never reach a log line: values of credential-like fields are replaced, and
 `Basic`/`Bearer` tokens are masked in messages, whatever code logged them.
@@ -13,6 +13,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from core.tracing import current_ids
+
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 REDACTED = "[redacted]"
@@ -26,7 +28,8 @@ def redact(text: str) -> str:
 
 
 class JsonFormatter(logging.Formatter):
-    """`{"ts", "level", "logger", "message", "request_id"?, ...extra, "exception"?}`."""
+    """`{"ts", "level", "logger", "message", "request_id"?, "trace_id"?, "span_id"?, ...extra,
+    "exception"?}`."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -38,6 +41,8 @@ class JsonFormatter(logging.Formatter):
         current = request_id.get()
         if current is not None:
             entry["request_id"] = current
+        if ids := current_ids():
+            entry["trace_id"], entry["span_id"] = ids
         for name, value in vars(record).items():
             if name not in _RECORD_ATTRIBUTES and not name.startswith("_"):
                 entry[name] = _field_value(name, value)

@@ -18,6 +18,7 @@ from litestar.types import ASGIApp
 
 from core.auth import new_server_key
 from core.config import ENV_PREFIX, Settings, load_settings, settings_env
+from core.tracing import configure_tracing
 from ingest.migrate import migrate
 
 
@@ -77,4 +78,5 @@ def app_from_env() -> ASGIApp:
     settings = load_settings()
     if not settings.database_url or not settings.secret_key:
         raise RuntimeError(f"{ENV_PREFIX}DATABASE_URL and {ENV_PREFIX}SECRET_KEY must be set")
+    configure_tracing(settings)  # before create_app, which adds the request spans if on
     return create_app(settings, bytes.fromhex(settings.secret_key), settings.database_url)

@@ -16,14 +16,19 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 import msgspec
 
+from core import tracing
 from core.errors import Conflict, Overloaded
 from ingest.metrics import BATCH_STATEMENTS, COMMIT_SECONDS, OVERLOADED, STATEMENTS_ACCEPTED
 from ingest.postgres import Attachment, append_batch, stored_bodies
 from ingest.rows import StatementRow
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,7 @@ Equivalent = Callable[[dict[str, object], dict[str, object]], bool]
 class _Pending:
     rows: list[StatementRow]
     attachments: list[Attachment]
+    span: Span | None  # the request's wait for its commit, when tracing
     done: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -82,13 +88,18 @@ class GroupCommitter:
         if self._queued_statements + len(rows) > self._queue_max and self._queued_statements:
             OVERLOADED.inc()
             raise Overloaded("the statement queue is full; retry shortly", retry_after=1)
-        pending = _Pending(rows, attachments)
+        pending = _Pending(rows, attachments, tracing.start("batch.wait"))
         self._queued_statements += len(rows)
         self._inflight[pending] = rows[0].stored
         self._queue.append(pending)
         self._wakeup.set()
         try:
             await asyncio.shield(pending.done)
+        except BaseException as exc:
+            tracing.finish(pending.span, exc)
+            raise
+        else:
+            tracing.finish(pending.span)
         finally:
             self._queued_statements -= len(rows)
             self._inflight.pop(pending, None)
@@ -135,16 +146,27 @@ class GroupCommitter:
         return batch
 
     async def _commit(self, conn: asyncpg.Connection, batch: list[_Pending]) -> None:
-        try:
-            await append_batch(
-                conn, [r for p in batch for r in p.rows], [a for p in batch for a in p.attachments]
-            )
-        except asyncpg.UniqueViolationError:
+        rows = [r for p in batch for r in p.rows]
+        # A trace of its own, linked both ways to the requests it serves: see core/tracing.py.
+        with tracing.span(
+            "copy",
+            {"batch.statements": len(rows), "batch.requests": len(batch)},
+            links_to=(p.span for p in batch),
+        ) as span:
+            if span is not None:
+                for pending in batch:
+                    if pending.span is not None:
+                        pending.span.add_link(span.get_span_context())
+            try:
+                await append_batch(conn, rows, [a for p in batch for a in p.attachments])
+            except asyncpg.UniqueViolationError:
+                if span is not None:
+                    span.set_attribute("batch.one_request_at_a_time", True)
+                for pending in batch:
+                    await self._commit_alone(conn, pending)
+                return
             for pending in batch:
-                await self._commit_alone(conn, pending)
-            return
-        for pending in batch:
-            _succeed(pending)
+                _succeed(pending)
 
     async def _commit_alone(self, conn: asyncpg.Connection, pending: _Pending) -> None:
         """Commit the statements of one request whose ids may already be stored."""

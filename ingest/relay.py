@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import asyncpg
 from aiokafka.errors import KafkaError
 
+from core import tracing
 from core.bus import STATEMENTS_TOPIC, Consumer, Record
 from core.config import Settings
 from ingest.bus_kafka import KafkaBus, KafkaPublisher
@@ -79,7 +80,10 @@ class Relay:
             try:
                 if self._publisher is None:
                     self._publisher = await self._kafka.publisher()
-                await self._publisher.publish(STATEMENTS_TOPIC, [(r.key, r.value) for r in records])
+                with tracing.span("relay.publish", _publish_attributes(records)):
+                    await self._publisher.publish(
+                        STATEMENTS_TOPIC, [(r.key, r.value) for r in records]
+                    )
             except (KafkaError, OSError, TimeoutError) as exc:
                 failures += 1
                 log.warning(
@@ -108,6 +112,16 @@ class Relay:
                 log.debug("closing the kafka producer: %s", exc)
 
 
+def _publish_attributes(records: Sequence[Record]) -> dict[str, object]:
+    return {
+        "messaging.system": "kafka",
+        "messaging.destination.name": STATEMENTS_TOPIC,
+        "messaging.batch.message_count": len(records),
+        "hyperedu.log.first_position": records[0].position,
+        "hyperedu.log.last_position": records[-1].position,
+    }
+
+
 async def run_relay(
     settings: Settings, dsn: str, stop: asyncio.Event | None = None, *, batch_max: int = 2000
 ) -> None:
@@ -115,6 +129,7 @@ async def run_relay(
     if not settings.kafka_bootstrap:
         raise ValueError("kafka_bootstrap is not set: there is no Kafka to relay to")
     stop = stop or asyncio.Event()
+    tracing.configure_tracing(settings)  # the relay runs as a process of its own
     kafka = KafkaBus(settings.kafka_bootstrap)
     log.info("relaying %s from postgresql to kafka", STATEMENTS_TOPIC)
     delay = 1.0

@@ -17,6 +17,7 @@ from litestar.types import ASGIApp
 
 from core.config import Settings
 from core.errors import HyperEduError, Overloaded
+from core.tracing import trace_requests
 from core.xapi.compare import statements_equivalent
 from ingest.batcher import GroupCommitter
 from lms import assessments, courses, iam, notifications, progress
@@ -84,7 +85,8 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
 
     The protocol layers wrap the router from outside, since they change what is routed:
     alternate request syntax (method, headers, body from a form), then the version header,
-    then HEAD answered as GET; plain statement writes take the fast lane past the router."""
+    then HEAD answered as GET; plain statement writes take the fast lane past the router.
+    Request spans (when tracing is configured, before this is called) cover all of them."""
     router = _router(settings, server_key, dsn)
 
     def consistent_through() -> datetime:
@@ -92,19 +94,21 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
         return state.committer.consistent_through() if state else datetime.now(UTC)
 
     return metrics.observe_requests(
-        iam.iam_layer(
-            alternate_syntax_middleware(
-                version_middleware(
-                    head_middleware(
-                        consistent_through_middleware(
-                            ingest_fast_lane(router, lambda: router.state.get("lrs")),
-                            consistent_through,
+        trace_requests(
+            iam.iam_layer(
+                alternate_syntax_middleware(
+                    version_middleware(
+                        head_middleware(
+                            consistent_through_middleware(
+                                ingest_fast_lane(router, lambda: router.state.get("lrs")),
+                                consistent_through,
+                            )
                         )
                     )
-                )
-            ),
-            router.state,
-            settings,
+                ),
+                router.state,
+                settings,
+            )
         ),
         router,
         access_log=settings.access_log,

@@ -40,6 +40,7 @@ def ingest_fast_lane(app: ASGIApp, lrs_state: Callable[[], LrsState | None]) -> 
         if statement_id is False:
             await app(scope, receive, send)
             return
+        scope["path_template"] = PATH  # the route's name in metrics and traces, as Litestar's
         try:
             status, body = await _write(scope, receive, state, statement_id)
         except HyperEduError as exc:

@@ -10,6 +10,7 @@ from litestar import Request, Response, get, post, put
 from litestar.datastructures import MultiDict
 from msgspec import UNSET
 
+from core import tracing
 from core.auth import Action, may_define, reads_only_own_statements, require
 from core.errors import BadRequest, NotFound, ValidationError
 from core.xapi.decode import decode_statements
@@ -135,7 +136,7 @@ async def store_statements(
     Framework-free, so the Litestar routes and the ingest fast lane share it."""
     require(credential.scopes, Action.WRITE_STATEMENTS)
     statements_json, parts = split_body(content_type, body)
-    statements = decode_statements(statements_json, version)
+    statements = tracing.call("validate", decode_statements, statements_json, version)
     if statement_id is not None:
         statements = [_with_put_id(statements, statement_id)]
     _reject_duplicate_ids(statements)
