@@ -270,7 +270,10 @@ def test_each_overlay_runs_one_worker_per_requested_core(
         workers = int(by_kind(docs, "ConfigMap")["data"]["HYPEREDU_WORKERS"])
         (container,) = by_kind(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
         assert str(workers) == str(container["resources"]["requests"]["cpu"])
-        assert "TBD" in (overlay / "kustomization.yaml").read_text()  # numbers await bench/
+        text = (overlay / "kustomization.yaml").read_text()
+        cited = re.findall(r"bench/results/ingest-[0-9T:Z-]+\.json", text)
+        assert cited, "the overlay must name the benchmark result its numbers come from"
+        assert all((ROOT / path).exists() for path in cited)
 
 
 # VictoriaMetrics: scrape config and alerts; Grafana dashboard
