@@ -240,7 +240,11 @@ def test_kubernetes_base_has_the_parts_of_a_production_deployment(
             assert selector and selector.items() <= labels.items(), kind
         hpa = by_kind(docs, "HorizontalPodAutoscaler")["spec"]
         assert hpa["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
-        assert [m["resource"]["name"] for m in hpa["metrics"]] == ["cpu"]
+        scaled_on = [
+            m.get("resource", m.get("pods", {}).get("metric", {})).get("name")
+            for m in hpa["metrics"]
+        ]
+        assert scaled_on == ["cpu", "hyperedu_http_requests_per_second"]
 
 
 def test_kubernetes_probe_and_port_settings_match_the_app(
