@@ -9,12 +9,16 @@ idempotent (by statement id for the statement stream, by event id for domain eve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 import msgspec
 
 STATEMENTS_TOPIC = "xapi.statements"
+
+log = logging.getLogger(__name__)
 
 
 class Record(msgspec.Struct, frozen=True):
@@ -55,3 +59,29 @@ class Bus(Protocol):
     async def publisher(self) -> Publisher: ...
 
     async def close(self) -> None: ...
+
+
+async def consume_forever(
+    bus: Bus,
+    group: str,
+    topic: str,
+    handle: Callable[[Consumer], Awaitable[None]],
+    *,
+    name: str,
+) -> None:
+    """Run `handle` on a consumer of `group`, reopening it with back-off when anything fails:
+    the supervision every long-running consumer needs, written once. Cancel to stop."""
+    pause = 0.5
+    while True:
+        try:
+            consumer = await bus.consumer(group, topic)
+            try:
+                await handle(consumer)
+            finally:
+                await consumer.close()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s consumer failed; restarting in %.1f s", name, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 30.0)

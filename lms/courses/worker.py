@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from typing import Any
 
 import asyncpg
 
+from core.bus import Consumer, consume_forever
 from core.events import COURSES_TOPIC
 from ingest.bus_postgres import PostgresBus
 from lms.courses.catalogue import CONSUMER_GROUP, consume
 from lms.courses.iris import CourseIris
 from lrs.state import LrsState
 
-log = logging.getLogger(__name__)
 _KEY = "lms.catalogue"
 
 
@@ -42,20 +41,10 @@ class CatalogueWorker:
         await self._bus.close()
 
     async def _run(self) -> None:
-        pause = 0.5
-        while True:
-            try:
-                consumer = await self._bus.consumer(CONSUMER_GROUP, COURSES_TOPIC)
-                try:
-                    await consume(consumer, self._pool, self._iris)
-                finally:
-                    await consumer.close()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("catalogue consumer failed; restarting in %.1f s", pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 30.0)
+        async def handle(consumer: Consumer) -> None:
+            await consume(consumer, self._pool, self._iris)
+
+        await consume_forever(self._bus, CONSUMER_GROUP, COURSES_TOPIC, handle, name="catalogue")
 
 
 async def start(app_state: Any) -> None:

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Sequence
 
 import asyncpg
 
-from core.bus import STATEMENTS_TOPIC, Bus, Consumer, Record
+from core.bus import STATEMENTS_TOPIC, Bus, Consumer, Record, consume_forever
 from ingest.batcher import GroupCommitter
 from lms.progress.criteria import CompletionCriteria
 from lms.progress.emit import send_pending
@@ -31,7 +30,6 @@ from lms.progress.observation import observe
 from lms.progress.projection import apply_observation, judge_registration, load_criteria
 
 CONSUMER_GROUP = "lms.progress"
-log = logging.getLogger(__name__)
 
 
 async def apply_records(pool: asyncpg.Pool, records: Sequence[Record], iris: LmsIris) -> int:
@@ -111,17 +109,7 @@ class ProgressWorker:
         await self._bus.close()
 
     async def _run(self) -> None:
-        pause = 0.5
-        while True:
-            try:
-                consumer = await self._bus.consumer(CONSUMER_GROUP, STATEMENTS_TOPIC)
-                try:
-                    await consume(consumer, self._pool, self._committer, self._iris)
-                finally:
-                    await consumer.close()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("progress consumer failed; restarting in %.1f s", pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 30.0)
+        async def handle(consumer: Consumer) -> None:
+            await consume(consumer, self._pool, self._committer, self._iris)
+
+        await consume_forever(self._bus, CONSUMER_GROUP, STATEMENTS_TOPIC, handle, name="progress")
