@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from litestar import Litestar, Request, Response
 from litestar.config.cors import CORSConfig
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp
 
@@ -63,6 +63,13 @@ EXPOSED_HEADERS = [
 ]
 
 
+def _problem(extra: Any) -> str:
+    if not isinstance(extra, dict):
+        return str(extra)
+    where = extra.get("key") or extra.get("source") or ""
+    return f"{where}: {extra.get('message', '')}" if where else str(extra.get("message", extra))
+
+
 def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     metrics.count_rejection(request.scope["path"], exc)
     if isinstance(exc, HyperEduError):
@@ -70,6 +77,11 @@ def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response
         if isinstance(exc, Overloaded):
             headers["Retry-After"] = str(exc.retry_after)
         return Response(exc.to_body(), status_code=exc.status, headers=headers)
+    if isinstance(exc, ValidationException):
+        # A body or parameter that breaks its type's rules: say which and why.
+        extra = exc.extra if isinstance(exc.extra, list) else []
+        message = "; ".join(_problem(e) for e in extra) or str(exc.detail)
+        return Response({"error": "ValidationError", "message": message}, status_code=400)
     if isinstance(exc, HTTPException):
         return Response(
             {"error": type(exc).__name__, "message": exc.detail},

@@ -14,8 +14,7 @@ from typing import Annotated, Any
 
 import asyncpg
 import msgspec
-from litestar import Request, Response, Router, delete, get, patch, post, put
-from litestar.exceptions import ValidationException
+from litestar import Request, Router, delete, get, patch, post, put
 from litestar.params import Parameter
 
 from core.errors import Conflict, Forbidden, NotFound
@@ -345,20 +344,6 @@ async def grade_answer(
     return view
 
 
-def invalid_body(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    """A body or parameter that breaks its type's rules: 400 saying which and why."""
-    problems = [_problem(e) for e in exc.extra or []] if isinstance(exc.extra, list) else []
-    message = "; ".join(problems) or str(exc.detail)
-    return Response({"error": "ValidationError", "message": message}, status_code=400)
-
-
-def _problem(extra: Any) -> str:
-    if not isinstance(extra, dict):
-        return str(extra)
-    where = extra.get("key") or extra.get("source") or ""
-    return f"{where}: {extra.get('message', '')}" if where else str(extra.get("message", extra))
-
-
 api_router = Router(
     path="/api/v1",
     route_handlers=[
@@ -386,6 +371,5 @@ api_router = Router(
         grade_answer,
     ],
     guards=[authorize],
-    exception_handlers={ValidationException: invalid_body},
     tags=["assessments"],
 )

@@ -14,7 +14,6 @@ from typing import Any
 
 import asyncpg
 from litestar import Request, Response, Router, delete, get, patch, post, put
-from litestar.exceptions import ValidationException
 
 from core.errors import Conflict, Forbidden, NotFound
 from lms.courses import service, store, tracking, worker
@@ -374,20 +373,6 @@ async def catalogue_course(
     return Response(document.encode(), media_type=_JSON)
 
 
-def invalid_body(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    """A body or parameter that breaks its type's rules: 400 saying which and why."""
-    problems = [_problem(e) for e in exc.extra or []] if isinstance(exc.extra, list) else []
-    message = "; ".join(problems) or str(exc.detail)
-    return Response({"error": "ValidationError", "message": message}, status_code=400)
-
-
-def _problem(extra: Any) -> str:
-    if not isinstance(extra, dict):
-        return str(extra)
-    where = extra.get("key") or extra.get("source") or ""
-    return f"{where}: {extra.get('message', '')}" if where else str(extra.get("message", extra))
-
-
 async def _start_catalogue(request: Request[Any, Any, Any]) -> None:
     worker.ensure_started(request.app.state)
 
@@ -421,6 +406,5 @@ api_router = Router(
     ],
     guards=[authorize],
     before_request=_start_catalogue,
-    exception_handlers={ValidationException: invalid_body},
     tags=["courses"],
 )
