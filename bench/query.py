@@ -228,7 +228,7 @@ def _store_size(args: argparse.Namespace) -> int | None:
             # The planner's estimate: exact counts of 10 million rows take a while.
             return int(
                 await conn.fetchval(
-                    "SELECT reltuples::bigint FROM pg_class WHERE relname = 'statements'"
+                    "SELECT reltuples::bigint FROM pg_class WHERE relname = 'statement_ids'"
                 )
             )
         finally:

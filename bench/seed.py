@@ -99,6 +99,7 @@ def _seed(dsn: str, args: argparse.Namespace) -> tuple[int, float]:
         )
         for index in range(-(-args.statements // args.batch))
     ]
+    asyncio.run(_make_partitions(dsn, origin, now))
     done = 0
     started = last_report = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
@@ -115,6 +116,18 @@ def _seed(dsn: str, args: argparse.Namespace) -> tuple[int, float]:
                     flush=True,
                 )
     return done, time.perf_counter() - started
+
+
+async def _make_partitions(dsn: str, first: datetime, last: datetime) -> None:
+    import asyncpg
+
+    from ingest.partitions import ensure_partitions
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await ensure_partitions(conn, first, last)
+    finally:
+        await conn.close()
 
 
 def _append_part(part: _Part) -> int:

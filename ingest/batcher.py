@@ -110,6 +110,10 @@ class GroupCommitter:
         return min(self._inflight.values(), default=now)
 
     @property
+    def pool(self) -> asyncpg.Pool:
+        return self._pool
+
+    @property
     def queued_statements(self) -> int:
         return self._queued_statements
 

@@ -97,6 +97,11 @@ async def copy_batch(
             len(rows),
         )
         await conn.copy_records_to_table(
+            "statement_ids",
+            records=[(row.id, seq, row.stored) for row, seq in zip(rows, seqs, strict=True)],
+            columns=("id", "seq", "stored"),
+        )
+        await conn.copy_records_to_table(
             "statements",
             records=[row.record(seq) for row, seq in zip(rows, seqs, strict=True)],
             columns=STATEMENT_COLUMNS,
@@ -140,5 +145,10 @@ async def copy_batch(
 
 async def stored_bodies(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, str]:
     """The stored JSON of those of `ids` (canonical UUID text) that exist."""
-    records = await conn.fetch("SELECT id, body FROM statements WHERE id = ANY($1::uuid[])", ids)
+    records = await conn.fetch(
+        "SELECT i.id, s.body FROM statement_ids i"
+        " JOIN statements s ON s.seq = i.seq AND s.stored = i.stored"
+        " WHERE i.id = ANY($1::uuid[])",
+        ids,
+    )
     return {str(r["id"]): r["body"] for r in records}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from core.errors import HyperEduError, Overloaded
 from core.tracing import trace_requests
 from core.xapi.compare import statements_equivalent
 from ingest.batcher import GroupCommitter
+from ingest.partitions import keep_partitions_ahead
 from lms import assessments, courses, iam, notifications, progress
 from lms.courses import worker as catalogue_worker
 from lms.notifications import worker as notifications_worker
@@ -143,6 +145,7 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
             writers=settings.writers,
         )
         committer.start()
+        partitions = asyncio.create_task(keep_partitions_ahead(pool), name="partitions")
         app.state["lrs"] = LrsState(settings, pool, committer, CredentialStore(pool, server_key))
         in_process_consumers = settings.role == "all"
         if in_process_consumers:
@@ -158,6 +161,7 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
                 await notifications_worker.stop(app.state)
                 await progress_worker.stop(app.state)
             await committer.stop()
+            partitions.cancel()
             await pool.close()
 
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]

@@ -36,6 +36,7 @@ from core.xapi.models import Agent, Group, Statement
 from core.xapi.multipart import check_attachments_present
 from ingest.accept import V1_DEFAULT_VERSION, V2_DEFAULT_VERSION, xapi_time
 from ingest.batcher import GroupCommitter
+from ingest.partitions import ensure_partitions
 from ingest.rows import StatementRow, new_statement_id, to_row
 from lrs.statement_attachments import verify_signatures
 from lrs.versioning import V1, V2
@@ -115,6 +116,9 @@ async def import_statements(
         if batch:
             rows = _rows(batch, authority)
             batch.clear()
+            # imports keep their `stored`: the months they span get partitions first
+            stored = [row.stored for _, row in rows]
+            await ensure_partitions(committer.pool, min(stored), max(stored))
             ids.clear()
             for rejection in await _commit(committer, rows, partial, report):
                 reject(rejection)

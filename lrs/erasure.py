@@ -164,7 +164,10 @@ async def _delete_statements(conn: asyncpg.Connection, seqs: list[int]) -> tuple
     if not seqs:
         return 0, 0
     removed = await conn.fetch(
-        "DELETE FROM statements WHERE seq = ANY($1::bigint[]) RETURNING attachments", seqs
+        "DELETE FROM statements WHERE seq = ANY($1::bigint[]) RETURNING id, attachments", seqs
+    )
+    await conn.execute(
+        "DELETE FROM statement_ids WHERE id = ANY($1::uuid[])", [r["id"] for r in removed]
     )
     for table in ("statement_agents", "statement_activities", "activity_definitions"):
         await conn.execute(f"DELETE FROM {table} WHERE seq = ANY($1::bigint[])", seqs)

@@ -104,6 +104,14 @@ def _driving_table(q: StatementQuery, sql: _Sql) -> tuple[str, str] | None:
     return None
 
 
+# A statement by id: `statement_ids` names its seq and stored, so the join reaches the one
+# partition that holds it (statements has no index on id of its own; see migration 0013).
+_BY_ID = (
+    "JOIN statement_ids {alias}i ON {alias}i.id = {id}"
+    " JOIN statements {alias} ON {alias}.seq = {alias}i.seq AND {alias}.stored = {alias}i.stored"
+)
+
+
 def build_query(q: StatementQuery, page_size: int, mine: str | None) -> tuple[str, list[object]]:
     """One page: the statements matching the filters directly, united with those whose
     StatementRef chain reaches a match; each branch is ordered and limited on its own so
@@ -149,17 +157,17 @@ def build_query(q: StatementQuery, page_size: int, mine: str | None) -> tuple[st
     if not target_filters:
         return direct_branch, sql.args
     ref_branch = (
-        f"SELECT {columns} FROM chain c JOIN statements t ON t.id = c.target"
-        f" JOIN statements s ON s.id = c.id"
+        f"SELECT {columns} FROM chain c {_BY_ID.format(id='c.target', alias='t')}"
+        f" JOIN statements s ON s.seq = c.seq AND s.stored = c.stored"
         f" WHERE {' AND '.join([*target_filters, *common('s')])}"
         f" ORDER BY s.seq {order} LIMIT {limit}"
     )
     text = (
-        "WITH RECURSIVE chain(id, target, depth) AS ("
-        " SELECT id, ref_target, 1 FROM statements WHERE ref_target IS NOT NULL"
+        "WITH RECURSIVE chain(seq, stored, target, depth) AS ("
+        " SELECT seq, stored, ref_target, 1 FROM statements WHERE ref_target IS NOT NULL"
         " UNION ALL"
-        " SELECT c.id, t.ref_target, c.depth + 1 FROM chain c"
-        " JOIN statements t ON t.id = c.target"
+        " SELECT c.seq, c.stored, t.ref_target, c.depth + 1 FROM chain c"
+        f" {_BY_ID.format(id='c.target', alias='t')}"
         f" WHERE t.ref_target IS NOT NULL AND c.depth < {MAX_REF_DEPTH}) "
         f"SELECT * FROM (({direct_branch}) UNION ({ref_branch})) page"
         f" ORDER BY seq {order} LIMIT {limit}"
@@ -192,8 +200,9 @@ async def fetch_one(
         args.append(mine)
         mine_clause = " AND s.authority = $2"
     row = await conn.fetchrow(
-        "SELECT s.seq, s.stored, s.body, s.attachments FROM statements s"
-        f" WHERE s.id = $1::uuid AND {condition}{mine_clause}",
+        "SELECT s.seq, s.stored, s.body, s.attachments FROM statement_ids i"
+        " JOIN statements s ON s.seq = i.seq AND s.stored = i.stored"
+        f" WHERE i.id = $1::uuid AND {condition}{mine_clause}",
         *args,
     )
     if row is None:
