@@ -4,6 +4,8 @@ tables, and the course statements that decides sent through the LRS.
 Exactly once, end to end:
 - a batch of statements is applied in one transaction that also records each statement id
   as seen, so a batch delivered again (after a crash before the position commit) is skipped;
+- a voiding statement recomputes the progress its target counted toward, in that same
+  transaction, from the observations that still count;
 - a decision (satisfied, completed, passed) is a row of the emission ledger, inserted once
   per (registration, course, verb) in that same transaction, together with the
   `CourseCompleted` event (outbox);
@@ -26,27 +28,47 @@ from ingest.batcher import GroupCommitter
 from lms.progress.criteria import CompletionCriteria
 from lms.progress.emit import send_pending
 from lms.progress.iris import LmsIris
-from lms.progress.observation import observe
-from lms.progress.projection import apply_observation, judge_registration, load_criteria
+from lms.progress.observation import Voiding, observe
+from lms.progress.projection import (
+    apply_observation,
+    apply_voiding,
+    judge_registration,
+    load_criteria,
+    recompute,
+)
 
 CONSUMER_GROUP = "lms.progress"
 
 
 async def apply_records(pool: asyncpg.Pool, records: Sequence[Record], iris: LmsIris) -> int:
-    """Apply a batch in one transaction; return how many statements were new."""
+    """Apply a batch in one transaction, in order; return how many statements changed
+    progress (new ones that count, and voidings of ones that counted)."""
     observations = [o for r in records if (o := observe(r.value, iris)) is not None]
     if not observations:
         return 0
     applied = 0
     async with pool.acquire() as conn, conn.transaction():
         criteria: dict[str, CompletionCriteria | None] = {}
+
+        async def criteria_of(course_id: str) -> CompletionCriteria | None:
+            if course_id not in criteria:
+                criteria[course_id] = await load_criteria(conn, course_id)
+            return criteria[course_id]
+
         for obs in observations:
+            if isinstance(obs, Voiding):
+                counted = await apply_voiding(conn, obs)
+                if counted is not None:
+                    registration, course_id = counted
+                    await recompute(
+                        conn, registration, course_id, await criteria_of(course_id), iris
+                    )
+                    applied += 1
+                continue
             if not await apply_observation(conn, obs):
                 continue
             applied += 1
-            if obs.course_id not in criteria:
-                criteria[obs.course_id] = await load_criteria(conn, obs.course_id)
-            if (course_criteria := criteria[obs.course_id]) is not None:
+            if (course_criteria := await criteria_of(obs.course_id)) is not None:
                 await judge_registration(
                     conn, obs.registration, obs.course_id, course_criteria, iris, obs.timestamp
                 )
@@ -78,7 +100,10 @@ async def reset_projection(pool: asyncpg.Pool) -> None:
     """Forget the derived state and the group's position: the next reader replays the log
     from offset zero. Criteria and the emission ledger stay. Stop the readers first."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("TRUNCATE lms_progress, lms_progress_activities, lms_progress_seen")
+        await conn.execute(
+            "TRUNCATE lms_progress, lms_progress_activities, lms_progress_seen,"
+            " lms_progress_observations, lms_progress_voided RESTART IDENTITY"
+        )
         await conn.execute(
             'DELETE FROM bus_offsets WHERE "group" = $1 AND topic = $2',
             CONSUMER_GROUP,

@@ -2,14 +2,15 @@
 
 A statement counts when its context names a course activity as parent, carries a
 registration, and its object is one of that course's items or a test; the course activity
-itself as object (what progress sends) is never counted. Statements are read leniently: the
-LRS validated them on the way in, and a progress reader must not stop on a shape it does not
-need.
+itself as object (what progress sends) is never counted. A voiding statement says that its
+target no longer counts. Statements are read leniently: the LRS validated them on the way in,
+and a progress reader must not stop on a shape it does not need.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,7 @@ ANSWERED = ADL + "answered"
 PASSED = ADL + "passed"
 FAILED = ADL + "failed"
 SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
+VOIDED = ADL + "voided"
 COUNTED_VERBS = frozenset({LAUNCHED, EXPERIENCED, COMPLETED, ANSWERED, PASSED, FAILED})
 
 _DURATION = re.compile(
@@ -48,6 +50,11 @@ class _Actor(msgspec.Struct):
 
 class _Id(msgspec.Struct):
     id: str = ""
+
+
+class _Object(msgspec.Struct, rename="camel"):
+    id: str = ""
+    object_type: str = "Activity"
 
 
 class _Score(msgspec.Struct):
@@ -75,7 +82,7 @@ class _Statement(msgspec.Struct):
     id: str
     actor: msgspec.Raw
     verb: _Id
-    object: _Id
+    object: _Object
     timestamp: datetime
     result: _Result | None = None
     context: _Context | None = None
@@ -100,11 +107,18 @@ class Observation:
     duration_ms: int
 
 
-def observe(body: bytes, iris: LmsIris) -> Observation | None:
+@dataclass(frozen=True, slots=True)
+class Voiding:
+    target: str  # the id of the statement voided
+
+
+def observe(body: bytes, iris: LmsIris) -> Observation | Voiding | None:
     try:
         statement = _decode(body)
     except msgspec.DecodeError:
         return None
+    if statement.verb.id == VOIDED:
+        return _voiding(statement.object)
     context = statement.context
     if statement.verb.id not in COUNTED_VERBS or context is None or not context.registration:
         return None
@@ -136,6 +150,15 @@ def observe(body: bytes, iris: LmsIris) -> Observation | None:
         score=result.score.scaled if result.score else None,
         duration_ms=duration_ms(result.duration),
     )
+
+
+def _voiding(target: _Object) -> Voiding | None:
+    if target.object_type != "StatementRef":
+        return None
+    try:
+        return Voiding(str(uuid.UUID(target.id)))
+    except ValueError:
+        return None
 
 
 def learner_of(actor: _Actor, iris: LmsIris) -> str | None:

@@ -1,6 +1,11 @@
 """The progress tables as a projection of the statement log: apply one observation, judge
 the registration against its course's criteria, record what that decides.
 
+Every observation is kept (`lms_progress_observations`, in the order applied), so that when
+a statement that counted is voided, its registration's progress is computed anew from the
+observations that still count, judged after each as when it arrived: the same state as a log
+in which the voided statement never was (decisions already sent stay in the ledger).
+
 Everything here runs inside the caller's transaction, which also records the statement as
 seen: a statement delivered again (the bus delivers at least once) changes nothing.
 """
@@ -18,7 +23,15 @@ from ingest.bus_postgres import append_events
 from lms.progress.criteria import ActivityState, CompletionCriteria, MoveOn, judge
 from lms.progress.emit import course_statement, statement_id
 from lms.progress.iris import LmsIris
-from lms.progress.observation import COMPLETED, FAILED, LAUNCHED, PASSED, SATISFIED, Observation
+from lms.progress.observation import (
+    COMPLETED,
+    FAILED,
+    LAUNCHED,
+    PASSED,
+    SATISFIED,
+    Observation,
+    Voiding,
+)
 
 _SCORED_VERBS = frozenset({COMPLETED, PASSED, FAILED})
 
@@ -40,13 +53,87 @@ async def load_criteria(conn: asyncpg.Connection, course_id: str) -> CompletionC
 
 
 async def apply_observation(conn: asyncpg.Connection, obs: Observation) -> bool:
-    """Record what `obs` says; False if its statement was applied before."""
+    """Record what `obs` says; False if its statement was applied before, or was voided
+    before it arrived."""
     if not await conn.fetchval(
         "INSERT INTO lms_progress_seen (statement_id) VALUES ($1)"
         " ON CONFLICT DO NOTHING RETURNING true",
         obs.statement_id,
     ):
         return False
+    voided = await conn.fetchval(
+        "INSERT INTO lms_progress_observations (statement_id, registration, course_id,"
+        ' learner, actor, verb, activity, kind, "timestamp", score, duration_ms)'
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        " RETURNING EXISTS (SELECT FROM lms_progress_voided WHERE statement_id = $1)",
+        obs.statement_id,
+        obs.registration,
+        obs.course_id,
+        obs.learner,
+        obs.actor,
+        obs.verb,
+        obs.activity,
+        obs.kind,
+        obs.timestamp,
+        obs.score,
+        obs.duration_ms,
+    )
+    if voided:
+        return False
+    await _count(conn, obs)
+    return True
+
+
+async def apply_voiding(conn: asyncpg.Connection, voiding: Voiding) -> tuple[str, str] | None:
+    """Record that the target no longer counts; the registration and course whose progress
+    it counted toward, if it did (and was not voided before)."""
+    if not await conn.fetchval(
+        "INSERT INTO lms_progress_voided (statement_id) VALUES ($1)"
+        " ON CONFLICT DO NOTHING RETURNING true",
+        voiding.target,
+    ):
+        return None
+    row = await conn.fetchrow(
+        "SELECT registration, course_id FROM lms_progress_observations WHERE statement_id = $1",
+        voiding.target,
+    )
+    return None if row is None else (str(row["registration"]), row["course_id"])
+
+
+async def recompute(
+    conn: asyncpg.Connection,
+    registration: str,
+    course_id: str,
+    criteria: CompletionCriteria | None,
+    iris: LmsIris,
+) -> None:
+    """The registration's progress in the course anew from the observations that count."""
+    for table in ("lms_progress_activities", "lms_progress"):
+        await conn.execute(
+            f"DELETE FROM {table} WHERE registration = $1 AND course_id = $2",
+            registration,
+            course_id,
+        )
+    rows = await conn.fetch(
+        "SELECT statement_id, registration, course_id, learner, actor, verb, activity, kind,"
+        ' "timestamp", score, duration_ms FROM lms_progress_observations o'
+        " WHERE registration = $1 AND course_id = $2"
+        " AND NOT EXISTS (SELECT FROM lms_progress_voided v WHERE v.statement_id = o.statement_id)"
+        " ORDER BY seq",
+        registration,
+        course_id,
+    )
+    for row in rows:
+        obs = Observation(
+            **{**dict(row), "statement_id": str(row["statement_id"]), "registration": registration}
+        )
+        await _count(conn, obs)
+        if criteria is not None:
+            await judge_registration(conn, registration, course_id, criteria, iris, obs.timestamp)
+
+
+async def _count(conn: asyncpg.Connection, obs: Observation) -> None:
+    """Add the observation to the registration's progress and its activity's."""
     row = await conn.fetchrow(
         "SELECT passed FROM lms_progress_activities"
         " WHERE registration = $1 AND course_id = $2 AND activity = $3 FOR UPDATE",
@@ -96,7 +183,6 @@ async def apply_observation(conn: asyncpg.Connection, obs: Observation) -> bool:
         score,
         counted_ms,
     )
-    return True
 
 
 async def activity_states(

@@ -81,7 +81,8 @@ class Learner:
 
     def post(
         self, verb: str, activity: str, *, score: float | None = None, duration: str | None = None
-    ) -> None:
+    ) -> str:
+        """Post a statement; its id."""
         result: dict[str, Any] = {}
         if score is not None:
             result["score"] = {"scaled": score}
@@ -97,6 +98,21 @@ class Learner:
                 "contextActivities": {"parent": [{"id": self.course}]},
             },
             **({"result": result} if result else {}),
+        }
+        response = httpx.post(
+            self.srv.url + "/xapi/statements",
+            json=statement,
+            headers={**XAPI, **self.user["headers"]},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()[0])
+
+    def void(self, statement_id: str) -> None:
+        statement = {
+            "actor": {"account": {"homePage": self.srv.url, "name": self.user["id"]}},
+            "verb": {"id": ADL + "voided"},
+            "object": {"objectType": "StatementRef", "id": statement_id},
         }
         response = httpx.post(
             self.srv.url + "/xapi/statements",
@@ -177,6 +193,8 @@ def snapshot(dsn: str) -> tuple[list[Any], ...]:
         [tuple(r) for r in sql(dsn, "SELECT * FROM lms_progress ORDER BY 1, 2")],
         [tuple(r) for r in sql(dsn, "SELECT * FROM lms_progress_activities ORDER BY 1, 2, 3")],
         [tuple(r) for r in sql(dsn, "SELECT * FROM lms_progress_seen ORDER BY 1")],
+        [tuple(r) for r in sql(dsn, "SELECT * FROM lms_progress_observations ORDER BY 1")],
+        [tuple(r) for r in sql(dsn, "SELECT * FROM lms_progress_voided ORDER BY 1")],
         [
             tuple(r)
             for r in sql(
@@ -213,6 +231,51 @@ def finished(srv: Server, users: dict[str, Any], dsn: str) -> Learner:
     eventually(lambda: progress(srv, ann.user["headers"], ann.course_id).json()["completed"])
     eventually(lambda: caught_up(dsn))
     return ann
+
+
+@pytest.fixture(scope="module")
+def voided(srv: Server, users: dict[str, Any], dsn: str) -> Learner:
+    """Bob completes a course, then the statements that completed it are voided."""
+    bob = Learner(srv, users["bob"], f"c-{uuid.uuid4().hex[:8]}")
+    put_criteria(
+        srv,
+        users["author"]["headers"],
+        bob.course_id,
+        requiredItems=[bob.item("intro")],
+        requiredTests=[bob.test("final")],
+        moveOn={bob.item("intro"): "Completed"},
+    )
+    bob.post("launched", bob.item("intro"), duration="PT10S")
+    completed = bob.post("completed", bob.item("intro"), duration="PT1M")
+    bob.post("failed", bob.test("final"), score=0.2)
+    passed = bob.post("passed", bob.test("final"), score=0.8, duration="PT2M")
+    bob.post("passed", bob.test("final"), score=0.9)  # after a pass: rejected, not counted
+    eventually(lambda: progress(srv, bob.user["headers"], bob.course_id).json().get("completed"))
+    bob.void(passed)
+    bob.void(completed)
+    eventually(lambda: not progress(srv, bob.user["headers"], bob.course_id).json()["satisfied"])
+    eventually(lambda: caught_up(dsn))
+    return bob
+
+
+def test_voided_statements_no_longer_count_toward_progress(
+    srv: Server, dsn: str, voided: Learner
+) -> None:
+    body = progress(srv, voided.user["headers"], voided.course_id).json()
+    assert not body["completed"] and not body["satisfied"] and body["itemsDone"] == []
+    intro = body["items"][voided.item("intro")]
+    assert intro["launched"] == 1 and not intro["completed"]
+    final = body["tests"][voided.test("final")]
+    # The voided pass gone, the later pass counts: the state of a log without the voided two.
+    assert final["passed"] and final["failedAttempts"] == 1 and final["rejected"] == 0
+    assert body["bestScores"] == {voided.test("final"): 0.9}
+    assert body["timeSpentMs"] == 10_000
+    # What was decided before the voiding happened: sent once, not sent again.
+    assert course_statements(dsn, voided) == {
+        ADL + "completed": 1,
+        ADL + "passed": 1,
+        SATISFIED: 1,
+    }
 
 
 def test_progress_counts_items_best_scores_time_and_completion(
@@ -277,7 +340,7 @@ def test_progress_waits_for_every_criterion(srv: Server, users: dict[str, Any], 
     body = progress(srv, bob.user["headers"], bob.course_id).json()
     assert body["itemsDone"] == [] and not body["completed"] and not body["satisfied"]
     bob.post("passed", bob.item("a"))
-    eventually(lambda: progress(srv, bob.user["headers"], bob.course_id).json()["completed"])
+    eventually(lambda: progress(srv, bob.user["headers"], bob.course_id).json().get("completed"))
     assert course_statements(dsn, bob)[ADL + "completed"] == 1
 
 
@@ -322,7 +385,7 @@ def test_only_authors_set_completion_criteria(srv: Server, users: dict[str, Any]
 
 
 def test_redelivery_and_rebuild_from_offset_zero_give_the_same_state(
-    srv: Server, dsn: str, finished: Learner
+    srv: Server, dsn: str, finished: Learner, voided: Learner
 ) -> None:
     before = snapshot(dsn)
     statements_before = sql(dsn, "SELECT count(*) FROM statements")[0][0]
