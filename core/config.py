@@ -74,6 +74,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # ("their-role=our-role,..."; values equal to one of our roles map to themselves).
     oidc_role_claim: str = "roles"
     oidc_role_map: str = ""
+    # cmi5 launches: how long the one-time fetch URL of a launch may be redeemed (seconds) ...
+    cmi5_fetch_seconds: int = 600
+    # ... and how long the LRS credential it hands the AU lasts (hours: the AU session).
+    cmi5_session_hours: float = 8.0
     # Requests per second per credential or user, per worker; 0: no rate limit ...
     rate_limit_per_s: float = 0.0
     # ... with bursts of up to this many requests (0: one second's worth).

@@ -1,7 +1,7 @@
 """LRS credentials in PostgreSQL, and the check every xAPI request passes through.
 
 Verified credentials are cached for a few seconds per worker so the hot path does no
-database round trip; a revocation takes effect within `CACHE_SECONDS`.
+database round trip; a revocation or an expiry takes effect within `CACHE_SECONDS`.
 
 A request may instead carry `Authorization: Bearer <JWT>`: an access token the bearer
 verifier accepts (ours, from /oauth/token, or the configured OIDC issuer's) stands for a
@@ -11,6 +11,7 @@ credential whose key is the token's subject and whose scopes are the token's.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -25,7 +26,9 @@ from core.auth import (
     parse_scopes,
     secret_matches,
 )
-from core.errors import Unauthorized
+from core.errors import Forbidden, Unauthorized
+from core.xapi.models import Statement
+from core.xapi.validate import VOIDED
 
 CACHE_SECONDS = 5.0
 VERIFIED_HEADERS_MAX = 10_000
@@ -38,6 +41,13 @@ class Credential:
     label: str = ""
     created: datetime | None = None
     revoked: datetime | None = None
+    expires: datetime | None = None  # None: until revoked
+    may_void: bool = True  # False: statements with the verb voided are refused (cmi5 AUs)
+
+    def check_writes(self, statements: Iterable[Statement]) -> None:
+        """Forbidden if a statement is one this credential may not write."""
+        if not self.may_void and any(s.verb.id == VOIDED for s in statements):
+            raise Forbidden("this credential may not void statements")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +76,28 @@ class CredentialStore:
     def accept_bearer(self, bearer: BearerVerifier) -> None:
         self._bearer = bearer
 
-    async def create(self, scopes: str, label: str = "") -> tuple[Credential, str]:
+    async def create(
+        self,
+        scopes: str,
+        label: str = "",
+        *,
+        expires: datetime | None = None,
+        may_void: bool = True,
+    ) -> tuple[Credential, str]:
         """A new credential and its secret (shown once, stored only as a keyed digest)."""
         parsed = parse_scopes(scopes)
         key, secret = new_credential()
         await self._pool.execute(
-            "INSERT INTO credentials (key, secret_digest, scopes, label) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO credentials (key, secret_digest, scopes, label, expires, may_void)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
             key,
             digest_secret(secret, self._server_key),
             sorted(parsed),
             label,
+            expires,
+            may_void,
         )
-        return Credential(key, parsed, label), secret
+        return Credential(key, parsed, label, expires=expires, may_void=may_void), secret
 
     async def list(self) -> list[Credential]:
         rows = await self._pool.fetch(
@@ -125,15 +145,21 @@ class CredentialStore:
 
     async def _load(self, key: str) -> _Cached | None:
         row = await self._pool.fetchrow(
-            "SELECT key, secret_digest, scopes, label FROM credentials"
-            " WHERE key = $1 AND revoked IS NULL",
+            "SELECT key, secret_digest, scopes, label, expires, may_void FROM credentials"
+            " WHERE key = $1 AND revoked IS NULL AND (expires IS NULL OR expires > now())",
             key,
         )
         if row is None:
             self._cache.pop(key, None)
             return None
         cached = _Cached(
-            Credential(row["key"], frozenset(map(Scope, row["scopes"])), row["label"]),
+            Credential(
+                row["key"],
+                frozenset(map(Scope, row["scopes"])),
+                row["label"],
+                expires=row["expires"],
+                may_void=row["may_void"],
+            ),
             bytes(row["secret_digest"]),
             time.monotonic() + CACHE_SECONDS,
         )

@@ -58,6 +58,7 @@ async def store_valid_statements(
             rejected.append(Rejected(i, exc.rule, exc.path, exc.message))
         else:
             valid.append((i, statement))
+    credential.check_writes(s for _, s in valid)
     stored, conflicts = await _accept(state, credential, version, valid, parts)
     return PartialResult(stored, sorted(rejected + conflicts, key=lambda r: r.index))
 

@@ -139,6 +139,7 @@ async def store_statements(
     statements = tracing.call("validate", decode_statements, statements_json, version)
     if statement_id is not None:
         statements = [_with_put_id(statements, statement_id)]
+    credential.check_writes(statements)
     _reject_duplicate_ids(statements)
     check_attachments_present(statements, parts)
     verify_signatures(statements, parts)

@@ -81,6 +81,12 @@ class ItemPatch(_In, frozen=True):
     module_id: uuid.UUID | None = None  # move it to another module of the course
 
 
+class LaunchIn(_In, frozen=True):
+    """`returnUrl`: where a cmi5 AU sends the learner when it ends (cmi5 10.0 returnURL)."""
+
+    return_url: Url | None = None
+
+
 class EnrolmentIn(_In, frozen=True):
     learner: str | None = None  # a user id; omitted: the caller enrols themself
 
@@ -109,6 +115,34 @@ class LaunchPayload(_In, frozen=True):
     activity_id: Url | None = None
 
 
+class MoveOn(enum.StrEnum):
+    """When the LMS counts an AU as met (cmi5 13.1.4, the AU's `moveOn`)."""
+
+    PASSED = "Passed"
+    COMPLETED = "Completed"
+    COMPLETED_AND_PASSED = "CompletedAndPassed"
+    COMPLETED_OR_PASSED = "CompletedOrPassed"
+    NOT_APPLICABLE = "NotApplicable"
+
+
+class LaunchMethod(enum.StrEnum):
+    ANY_WINDOW = "AnyWindow"
+    OWN_WINDOW = "OwnWindow"
+
+
+class Cmi5Payload(_In, frozen=True):
+    """A cmi5 AU as its course structure describes it (cmi5 13.1.4): `activityId` is the
+    AU's publisher id, which the LMS names in every launch's context, never as the launched
+    activity (that is the item's own IRI)."""
+
+    launch_url: Url
+    activity_id: Url
+    move_on: MoveOn = MoveOn.NOT_APPLICABLE
+    mastery_score: Annotated[float, Meta(ge=0, le=1)] | None = None
+    launch_method: LaunchMethod = LaunchMethod.ANY_WINDOW
+    launch_parameters: Annotated[str, Meta(max_length=2000)] | None = None
+
+
 class TestPayload(_In, frozen=True):
     __test__ = False  # not a pytest test class
     test_id: uuid.UUID
@@ -118,7 +152,7 @@ PAYLOADS: dict[ItemKind, type[_In]] = {
     ItemKind.VIDEO: VideoPayload,
     ItemKind.DOCUMENT: DocumentPayload,
     ItemKind.LINK: LinkPayload,
-    ItemKind.CMI5: LaunchPayload,
+    ItemKind.CMI5: Cmi5Payload,
     ItemKind.SCORM: LaunchPayload,
     ItemKind.TEST: TestPayload,
 }
@@ -170,5 +204,6 @@ class Tracked(_Out, frozen=True):
     registration: uuid.UUID
     activity_id: str
     statement_ids: list[str]
-    launch_url: str | None = None
+    launch_url: str | None = None  # for a cmi5 AU: with its launch parameters (cmi5 8.1)
     test_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None  # a cmi5 AU's session

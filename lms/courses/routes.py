@@ -13,12 +13,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post, put
 
 from core.errors import Conflict, Forbidden, NotFound
-from lms.courses import service, store, tracking, worker
+from lms.courses import cmi5, service, store, tracking, worker
 from lms.courses.iris import CourseIris
+from lms.courses.launch_state import put_state_document
 from lms.courses.models import (
+    Cmi5Payload,
     Course,
     CourseIn,
     CoursePatch,
@@ -29,6 +32,7 @@ from lms.courses.models import (
     ItemIn,
     ItemKind,
     ItemPatch,
+    LaunchIn,
     Module,
     ModuleIn,
     ModulePatch,
@@ -279,10 +283,18 @@ async def list_enrolments(request: Request[Any, Any, Any], course_id: uuid.UUID)
 
 @post("/courses/{course_id:uuid}/items/{item_id:uuid}/launch", opt=LEARNER, status_code=200)
 async def launch_item(
-    request: Request[Any, Any, Any], course_id: uuid.UUID, item_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    course_id: uuid.UUID,
+    item_id: uuid.UUID,
+    data: LaunchIn | None = None,
 ) -> Tracked:
-    """Record `launched`; answer where the item is (its URL, or the test to start)."""
+    """Record `launched`; answer where the item is (its URL, or the test to start). A cmi5
+    AU's answer is its launch URL with the cmi5 launch parameters, its `LMS.LaunchData`
+    State document written first (`returnUrl` goes into it)."""
     course, item, registration = await _enrolled_item(request, course_id, item_id)
+    if ItemKind(item["kind"]) is ItemKind.CMI5:
+        return_url = data.return_url if data is not None else None
+        return await _launch_cmi5(request, course, item, registration, return_url)
     ids = await _record(request, [tracking.LAUNCHED], course, item, registration)
     payload = service.item_of(item, course_id, _iris(request)).payload
     kind = ItemKind(item["kind"])
@@ -313,6 +325,69 @@ async def complete_item(
         registration=registration,
         activity_id=_iris(request).item(course_id, item_id),
         statement_ids=ids,
+    )
+
+
+async def _launch_cmi5(
+    request: Request[Any, Any, Any],
+    course: Any,
+    item: Any,
+    registration: uuid.UUID,
+    return_url: str | None,
+) -> Tracked:
+    lrs = LrsState.of(request)
+    iris = _iris(request)
+    learner = _caller(request).user_id
+    try:
+        au = msgspec.json.decode(item["payload"], type=Cmi5Payload)
+    except msgspec.ValidationError as exc:
+        raise Conflict(f"the AU cannot be launched until its author fixes it: {exc}") from None
+    launch = cmi5.Launch(
+        au=au,
+        activity_id=iris.item(course["id"], item["id"]),
+        course_activity_id=iris.course(course["id"]),
+        actor=tracking.learner_agent(iris.base_url, learner),
+        registration=registration,
+        session_id=uuid.uuid4(),
+    )
+    token = cmi5.new_fetch_token()
+    async with _transaction(request) as conn:
+        await store.insert_cmi5_session(
+            conn,
+            session_id=launch.session_id,
+            fetch_digest=cmi5.fetch_digest(token),
+            course_id=course["id"],
+            item_id=item["id"],
+            learner=learner,
+            registration=registration,
+            fetch_seconds=lrs.settings.cmi5_fetch_seconds,
+        )
+        await put_state_document(
+            conn,
+            activity_id=launch.activity_id,
+            agent=launch.actor,
+            registration=registration,
+            state_id=cmi5.LAUNCH_DATA,
+            document=launch.launch_data(return_url),
+        )
+    launched = tracking.item_statement(
+        tracking.LAUNCHED,
+        iris=iris,
+        course=course,
+        item=item,
+        learner=learner,
+        registration=registration,
+    )
+    ids = await tracking.record(lrs.committer, iris.base_url, [launch.launched_context(launched)])
+    return Tracked(
+        registration=registration,
+        activity_id=launch.activity_id,
+        statement_ids=ids,
+        launch_url=launch.launch_url(
+            endpoint=cmi5.xapi_endpoint(iris.base_url),
+            fetch_url=cmi5.fetch_url(iris.base_url, token),
+        ),
+        session_id=launch.session_id,
     )
 
 

@@ -271,3 +271,60 @@ async def document(conn: asyncpg.Connection, course_id: uuid.UUID) -> str | None
 
 def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
+
+
+# cmi5 launch sessions
+
+
+async def insert_cmi5_session(
+    conn: asyncpg.Connection,
+    *,
+    session_id: uuid.UUID,
+    fetch_digest: bytes,
+    course_id: uuid.UUID,
+    item_id: uuid.UUID,
+    learner: str,
+    registration: uuid.UUID,
+    fetch_seconds: int,
+) -> None:
+    await conn.execute(
+        "INSERT INTO lms_cmi5_sessions (session_id, fetch_digest, course_id, item_id, learner,"
+        " registration, fetch_expires)"
+        " VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))",
+        session_id,
+        fetch_digest,
+        course_id,
+        item_id,
+        learner,
+        registration,
+        fetch_seconds,
+    )
+
+
+async def redeem_fetch(conn: asyncpg.Connection, fetch_digest: bytes) -> asyncpg.Record | None:
+    """The session whose fetch token this is, marked redeemed; None if there is none, it was
+    redeemed before, or it has expired."""
+    return await conn.fetchrow(
+        "UPDATE lms_cmi5_sessions SET fetched = now()"
+        " WHERE fetch_digest = $1 AND fetched IS NULL AND fetch_expires > now()"
+        " RETURNING session_id, course_id, item_id, learner, registration",
+        fetch_digest,
+    )
+
+
+async def fetch_known(conn: asyncpg.Connection, fetch_digest: bytes) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT true FROM lms_cmi5_sessions WHERE fetch_digest = $1", fetch_digest
+        )
+    )
+
+
+async def set_session_credential(
+    conn: asyncpg.Connection, session_id: uuid.UUID, credential_key: str
+) -> None:
+    await conn.execute(
+        "UPDATE lms_cmi5_sessions SET credential_key = $2 WHERE session_id = $1",
+        session_id,
+        credential_key,
+    )

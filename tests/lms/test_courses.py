@@ -87,14 +87,24 @@ def test_payloads_are_checked_against_their_kind() -> None:
     assert checked_payload(ItemKind.LINK, {"url": "https://example.com"}) == {
         "url": "https://example.com"
     }
-    assert checked_payload(ItemKind.CMI5, {"launchUrl": "https://au.example/index.html"}) == {
-        "launchUrl": "https://au.example/index.html",
+    au = {"launchUrl": "https://au.example/index.html", "activityId": "https://au.example/au"}
+    assert checked_payload(ItemKind.CMI5, au) == {
+        **au,
+        "moveOn": "NotApplicable",
+        "masteryScore": None,
+        "launchMethod": "AnyWindow",
+        "launchParameters": None,
+    }
+    assert checked_payload(ItemKind.SCORM, {"launchUrl": "https://p.example/"}) == {
+        "launchUrl": "https://p.example/",
         "activityId": None,
     }
     for kind, payload in [
         (ItemKind.VIDEO, {}),
         (ItemKind.LINK, {"url": "ftp://x"}),
         (ItemKind.TEST, {"testId": "not a uuid"}),
+        (ItemKind.CMI5, {"launchUrl": "https://au.example/"}),  # no publisher id
+        (ItemKind.CMI5, {**au, "moveOn": "Sometimes"}),
         (ItemKind.DOCUMENT, {"url": "https://x", "extra": 1}),
     ]:
         with pytest.raises(BadRequest):

@@ -1,0 +1,333 @@
+"""cmi5 launches (lms/courses/cmi5*): the LMS.LaunchData State document (cmi5 10.0), the
+one-time fetch URL (cmi5 8.2), the launch URL (cmi5 8.1), and the AU's LRS credential, which
+expires and may not void statements (cmi5 9.3: "The AU MUST NOT void statements")."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.conftest import Server
+from tests.lms.conftest import XAPI
+from tests.lms.test_courses import person
+
+API = "/api/v1"
+ADL = "http://adlnet.gov/expapi/verbs/"
+CMI5 = "https://w3id.org/xapi/cmi5/context/extensions/"
+PUBLISHER_ID = "https://au.example/courses/geology/aus/intro"
+
+
+def sql(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
+    async def run() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await conn.fetch(query, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+@pytest.fixture(scope="module")
+def api(server: Server) -> Callable[..., httpx.Response]:
+    def call(method: str, path: str, as_: dict[str, Any], **kw: Any) -> httpx.Response:
+        return httpx.request(
+            method, server.url + API + path, headers=as_["headers"], timeout=30, **kw
+        )
+
+    return call
+
+
+@pytest.fixture(scope="module")
+def course(server: Server, api: Callable[..., httpx.Response]) -> dict[str, Any]:
+    """A published course with one cmi5 AU."""
+    owner = person(server, Path(server.data_dir), "author")
+    made = api("POST", "/courses", owner, json={"title": "Geology"}).json()
+    module = api("POST", f"/courses/{made['id']}/modules", owner, json={"title": "M"}).json()
+    au = api(
+        "POST",
+        f"/courses/{made['id']}/modules/{module['id']}/items",
+        owner,
+        json={
+            "kind": "cmi5",
+            "title": "Introduction",
+            "payload": {
+                "launchUrl": "https://au.example/intro/index.html?lang=en",
+                "activityId": PUBLISHER_ID,
+                "moveOn": "Passed",
+                "masteryScore": 0.8,
+            },
+        },
+    )
+    assert au.status_code == 201, au.text
+    assert api("POST", f"/courses/{made['id']}/publish", owner).status_code == 200
+    return {**made, "owner": owner, "au": au.json()}
+
+
+def launch(
+    server: Server, api: Callable[..., httpx.Response], course: dict[str, Any]
+) -> dict[str, Any]:
+    """A new learner enrols and launches the AU; the launch answer and its URL's parameters."""
+    learner = person(server, Path(server.data_dir), "learner")
+    enrolment = api("POST", f"/courses/{course['id']}/enrolments", learner).json()
+    launched = api(
+        "POST",
+        f"/courses/{course['id']}/items/{course['au']['id']}/launch",
+        learner,
+        json={"returnUrl": "https://lms.example/courses/geology"},
+    )
+    assert launched.status_code == 200, launched.text
+    url = urlsplit(launched.json()["launchUrl"])
+    params = {k: v[0] for k, v in parse_qs(url.query).items()}
+    return {
+        **launched.json(),
+        "learner": learner,
+        "enrolment": enrolment,
+        "url": url,
+        "params": params,
+    }
+
+
+def fetch(url: str) -> httpx.Response:
+    return httpx.post(url, timeout=30)
+
+
+def au_headers(auth_token: str) -> dict[str, str]:
+    return {**XAPI, "Authorization": "Basic " + auth_token}
+
+
+def statement(launched: dict[str, Any], verb: str, **extra: Any) -> dict[str, Any]:
+    """A statement as an AU sends it: its actor, activity and registration from the launch."""
+    return {
+        "id": str(uuid.uuid4()),
+        "actor": json.loads(launched["params"]["actor"]),
+        "verb": {"id": ADL + verb},
+        "object": {"objectType": "Activity", "id": launched["params"]["activityId"]},
+        "context": {"registration": launched["params"]["registration"]},
+        **extra,
+    }
+
+
+def test_the_launch_url_carries_the_cmi5_launch_parameters(
+    server: Server, api: Callable[..., httpx.Response], course: dict[str, Any]
+) -> None:
+    launched = launch(server, api, course)
+    url, params = launched["url"], launched["params"]
+    assert (url.scheme, url.netloc, url.path) == ("https", "au.example", "/intro/index.html")
+    assert params["lang"] == "en"  # the AU's own query stays
+    assert params["endpoint"] == server.url + "/xapi/"
+    assert params["fetch"].startswith(server.url + "/api/v1/cmi5/fetch/")
+    assert json.loads(params["actor"]) == {
+        "objectType": "Agent",
+        "account": {"homePage": server.url, "name": launched["learner"]["id"]},
+    }
+    assert params["registration"] == launched["enrolment"]["registration"]
+    assert params["activityId"] == course["au"]["activityId"] != PUBLISHER_ID
+    assert launched["activityId"] == params["activityId"]
+
+
+def test_the_launch_writes_lms_launch_data_in_the_lrs(
+    server: Server,
+    client: httpx.Client,
+    api: Callable[..., httpx.Response],
+    course: dict[str, Any],
+) -> None:
+    launched = launch(server, api, course)
+    params = launched["params"]
+    got = client.get(
+        "/xapi/activities/state",
+        params={
+            "activityId": params["activityId"],
+            "agent": params["actor"],
+            "registration": params["registration"],
+            "stateId": "LMS.LaunchData",
+        },
+    )
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/json"
+    data = got.json()
+    template = data["contextTemplate"]
+    assert template["contextActivities"]["grouping"] == [
+        {"objectType": "Activity", "id": PUBLISHER_ID}
+    ]
+    assert (
+        template["contextActivities"]["parent"][0]["id"]
+        == f"{server.url}/lms/courses/" + (course["id"])
+    )
+    assert template["extensions"] == {CMI5 + "sessionid": launched["sessionId"]}
+    assert data["launchMode"] == "Normal"
+    assert data["launchMethod"] == "AnyWindow"
+    assert data["moveOn"] == "Passed"
+    assert data["masteryScore"] == 0.8
+    assert data["returnURL"] == "https://lms.example/courses/geology"
+
+    # The launched statement, recorded before the answer, carries the cmi5 context (9.6).
+    [launched_id] = launched["statementIds"]
+    recorded = client.get("/xapi/statements", params={"statementId": launched_id}).json()
+    assert recorded["verb"]["id"] == ADL + "launched"
+    assert recorded["object"]["id"] == params["activityId"]
+    extensions = recorded["context"]["extensions"]
+    assert extensions[CMI5 + "sessionid"] == launched["sessionId"]
+    assert extensions[CMI5 + "launchmode"] == "Normal"
+    assert extensions[CMI5 + "moveon"] == "Passed"
+    assert extensions[CMI5 + "launchurl"] == "https://au.example/intro/index.html?lang=en"
+    assert recorded["context"]["contextActivities"]["grouping"][0]["id"] == PUBLISHER_ID
+
+
+def test_the_fetch_url_returns_the_auth_token_once(
+    server: Server, api: Callable[..., httpx.Response], course: dict[str, Any]
+) -> None:
+    launched = launch(server, api, course)
+    first = fetch(launched["params"]["fetch"])
+    assert first.status_code == 200 and first.headers["content-type"] == "application/json"
+    key, _, secret = base64.b64decode(first.json()["auth-token"]).decode().partition(":")
+    assert key and secret
+    again = fetch(launched["params"]["fetch"])
+    assert again.status_code == 200  # cmi5 8.2.2: 200, with the error in the body
+    assert again.json()["error-code"] == "1" and again.json()["error-text"]
+    assert "auth-token" not in again.json()
+    unknown = fetch(server.url + "/api/v1/cmi5/fetch/" + "x" * 43)
+    assert unknown.status_code == 200 and unknown.json()["error-code"] == "2"
+    assert httpx.get(launched["params"]["fetch"], timeout=30).status_code == 405
+
+
+def test_an_expired_fetch_url_gives_no_token(
+    server: Server, api: Callable[..., httpx.Response], course: dict[str, Any], database_url: str
+) -> None:
+    launched = launch(server, api, course)
+    sql(
+        database_url,
+        "UPDATE lms_cmi5_sessions SET fetch_expires = now() - interval '1 second'"
+        " WHERE session_id = $1",
+        uuid.UUID(launched["sessionId"]),
+    )
+    expired = fetch(launched["params"]["fetch"])
+    assert expired.status_code == 200 and expired.json()["error-code"] == "1"
+
+
+def test_the_au_writes_and_reads_statements_but_may_not_void(
+    server: Server,
+    client: httpx.Client,
+    api: Callable[..., httpx.Response],
+    course: dict[str, Any],
+    database_url: str,
+) -> None:
+    launched = launch(server, api, course)
+    token = fetch(launched["params"]["fetch"]).json()["auth-token"]
+    headers = au_headers(token)
+    initialized = statement(launched, "initialized")
+    posted = httpx.post(
+        server.url + "/xapi/statements", json=initialized, headers=headers, timeout=30
+    )
+    assert posted.status_code == 200, posted.text
+    mine = httpx.get(server.url + "/xapi/statements", headers=headers, timeout=30)
+    assert mine.status_code == 200
+    assert [s["id"] for s in mine.json()["statements"]] == [initialized["id"]]
+    state = httpx.get(
+        server.url + "/xapi/activities/state",
+        params={
+            "activityId": launched["params"]["activityId"],
+            "agent": launched["params"]["actor"],
+            "registration": launched["params"]["registration"],
+            "stateId": "LMS.LaunchData",
+        },
+        headers=headers,
+        timeout=30,
+    )
+    assert state.status_code == 200 and state.json()["moveOn"] == "Passed"
+
+    voiding = statement(launched, "voided")
+    voiding["object"] = {"objectType": "StatementRef", "id": initialized["id"]}
+    del voiding["context"]
+    writes = {
+        "POST (fast lane)": ("POST", {}, {}, voiding),
+        "PUT (fast lane)": ("PUT", {"statementId": voiding["id"]}, {}, voiding),
+        "POST (router)": ("POST", {}, {"Origin": "https://au.example"}, voiding),
+        "POST partialSuccess": ("POST", {"partialSuccess": "true"}, {}, [voiding]),
+    }
+    for name, (method, params, extra, body) in writes.items():
+        refused = httpx.request(
+            method,
+            server.url + "/xapi/statements",
+            params=params,
+            json=body,
+            headers={**headers, **extra},
+            timeout=30,
+        )
+        assert refused.status_code == 403, f"{name}: {refused.status_code} {refused.text}"
+        assert "void" in refused.json()["message"]
+    still = client.get("/xapi/statements", params={"statementId": initialized["id"]})
+    assert still.status_code == 200  # not voided
+
+    row = sql(
+        database_url,
+        "SELECT c.may_void, c.expires - now() AS life, c.scopes FROM credentials c"
+        " JOIN lms_cmi5_sessions s ON s.credential_key = c.key WHERE s.session_id = $1",
+        uuid.UUID(launched["sessionId"]),
+    )[0]
+    assert row["may_void"] is False
+    assert 7.9 * 3600 < row["life"].total_seconds() <= 8 * 3600  # cmi5_session_hours
+    assert "all" not in row["scopes"] and "statements/read" not in row["scopes"]
+
+
+def test_the_au_credential_expires(
+    server: Server, api: Callable[..., httpx.Response], course: dict[str, Any], database_url: str
+) -> None:
+    launched = launch(server, api, course)
+    token = fetch(launched["params"]["fetch"]).json()["auth-token"]
+    sql(
+        database_url,
+        "UPDATE credentials SET expires = now() - interval '1 second'"
+        " WHERE key = (SELECT credential_key FROM lms_cmi5_sessions WHERE session_id = $1)",
+        uuid.UUID(launched["sessionId"]),
+    )
+    late = httpx.post(
+        server.url + "/xapi/statements",
+        json=statement(launched, "initialized"),
+        headers=au_headers(token),
+        timeout=30,
+    )
+    assert late.status_code == 401
+
+
+def test_other_credentials_still_void(client: httpx.Client) -> None:
+    target = client.post(
+        "/xapi/statements",
+        json={
+            "actor": {"mbox": "mailto:someone@example.com"},
+            "verb": {"id": ADL + "experienced"},
+            "object": {"id": "https://example.com/a"},
+        },
+    )
+    assert target.status_code == 200, target.text
+    voided = client.post(
+        "/xapi/statements",
+        json={
+            "actor": {"mbox": "mailto:someone@example.com"},
+            "verb": {"id": ADL + "voided"},
+            "object": {"objectType": "StatementRef", "id": target.json()[0]},
+        },
+    )
+    assert voided.status_code == 200, voided.text
+
+
+def test_an_au_without_its_publisher_id_is_refused(
+    server: Server, api: Callable[..., httpx.Response], course: dict[str, Any]
+) -> None:
+    made = api(
+        "POST",
+        f"/courses/{course['id']}/modules/{course['au']['moduleId']}/items",
+        course["owner"],
+        json={"kind": "cmi5", "title": "x", "payload": {"launchUrl": "https://au.example/x"}},
+    )
+    assert made.status_code == 400 and "activityId" in made.json()["message"]
