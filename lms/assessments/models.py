@@ -236,8 +236,8 @@ class Test(_Out, frozen=True):
 
 
 class AttemptStart(_In, frozen=True):
-    """`registration`: the learner's enrolment in the test's course, which the attempt's
-    statements carry (from the launch of the course's test item)."""
+    """An attempt runs under the registration of the learner's enrolment in the test's
+    course, which its statements carry; `registration`, if given, must be that one."""
 
     registration: uuid.UUID | None = None
 

@@ -176,13 +176,13 @@ async def create_test(request: Request[Any, Any, Any], data: TestIn) -> Test:
     test_id = uuid.uuid4()
     caller = _caller(request)
     async with _transaction(request) as conn:
-        await service.check_test(conn, data)
+        course_id = await service.check_test(conn, data)
         await store.insert_test(
             conn,
             test_id,
             caller.user_id,
             data.title,
-            data.course_id,
+            course_id,
             data.published,
             service.test_spec(data),
         )
@@ -212,9 +212,9 @@ async def put_test(request: Request[Any, Any, Any], test_id: uuid.UUID, data: Te
     """Replace the test; attempts started before keep the questions they delivered."""
     async with _transaction(request) as conn:
         await service.owned_test(conn, test_id, _caller(request))
-        await service.check_test(conn, data)
+        course_id = await service.check_test(conn, data, test_id)
         await store.replace_test(
-            conn, test_id, data.title, data.course_id, data.published, service.test_spec(data)
+            conn, test_id, data.title, course_id, data.published, service.test_spec(data)
         )
         return service.test_of(await store.test(conn, test_id), _iris(request), full=True)
 

@@ -37,6 +37,7 @@ from lms.assessments.models import (
 )
 from lms.assessments.scoring import ResponseError, checked_response, credit
 from lms.assessments.statements import AssessmentIris, AttemptStatements
+from lms.courses.lookup import course_exists, courses_with_test, registration_of
 from lms.iam.access import Principal
 from lms.iam.roles import Permission, Role
 
@@ -152,16 +153,44 @@ def test_of(row: Any, iris: AssessmentIris, *, full: bool) -> Test:
     )
 
 
-async def check_test(conn: asyncpg.Connection, data: TestIn) -> None:
-    """The fixed questions and the banks drawn from exist (400 if not)."""
+async def check_test(
+    conn: asyncpg.Connection, data: TestIn, test_id: uuid.UUID | None = None
+) -> str | None:
+    """The fixed questions, the banks drawn from and the course exist (400 if not); the
+    course is the one of every course item that is this test (409 if not). Returns the
+    course id in its normal form."""
     if (problem := data.problem()) is not None:
         raise BadRequest(problem)
+    course_id = await _checked_course(conn, data.course_id)
+    if test_id is not None:
+        for used_by in await courses_with_test(conn, test_id):
+            if str(used_by) != course_id:
+                raise Conflict(
+                    f"an item of course {used_by} is this test: its courseId must stay {used_by}"
+                )
     found = {r["id"] for r in await store.questions_by_id(conn, data.questions)}
     if missing := [str(q) for q in data.questions if q not in found]:
         raise BadRequest(f"no such questions: {', '.join(missing)}")
     for draw in data.draws:
         if await store.bank_owner(conn, draw.bank_id) is None:
             raise BadRequest(f"no question bank {draw.bank_id} to draw from")
+    return course_id
+
+
+async def _checked_course(conn: asyncpg.Connection, course_id: str | None) -> str | None:
+    if course_id is None:
+        return None
+    course = _course_uuid(course_id)
+    if course is None or not await course_exists(conn, course):
+        raise BadRequest(f"courseId must be the id of a course; there is no course {course_id}")
+    return str(course)
+
+
+def _course_uuid(course_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(course_id)
+    except ValueError:
+        return None
 
 
 async def readable_test(conn: asyncpg.Connection, test_id: uuid.UUID, caller: Caller) -> Any:
@@ -192,6 +221,7 @@ async def start_attempt(
 ) -> Any:
     if not test["published"]:
         raise Conflict("the test is not published")
+    registration = await attempt_registration(conn, test, caller, registration)
     spec = spec_of(test)
     earlier = await store.attempts_of(conn, test["id"], caller.user_id)
     for row in earlier:
@@ -224,6 +254,30 @@ async def start_attempt(
         )
     except asyncpg.UniqueViolationError:
         raise Conflict("another attempt at this test was started at the same time") from None
+
+
+async def attempt_registration(
+    conn: asyncpg.Connection, test: Any, caller: Caller, given: uuid.UUID | None
+) -> uuid.UUID | None:
+    """The registration an attempt runs under: the learner's enrolment in the test's course
+    (403 if not enrolled; 409 if `given` is another one). A test of no course has none."""
+    if test["course_id"] is None:
+        if given is not None:
+            raise BadRequest("this test belongs to no course, so its attempts have no registration")
+        return None
+    course = _course_uuid(test["course_id"])
+    registration = None if course is None else await registration_of(conn, course, caller.user_id)
+    if registration is None:
+        raise Forbidden(
+            f"enrol in course {test['course_id']} first: attempts at this test run under"
+            " your enrolment's registration"
+        )
+    if given is not None and given != registration:
+        raise Conflict(
+            f"registration {given} is not your enrolment's in course {test['course_id']}"
+            f" ({registration})"
+        )
+    return registration
 
 
 def _candidate(row: Any) -> Candidate:

@@ -25,6 +25,7 @@ from core.events import (
     encode_event,
 )
 from ingest.bus_postgres import append_events
+from lms.assessments.lookup import test_link
 from lms.courses import store
 from lms.courses.iris import CourseIris
 from lms.courses.models import (
@@ -266,6 +267,7 @@ async def add_item(
     await module_of(conn, course, module_id)
     item_id = uuid.uuid4()
     payload = checked_payload(data.kind, data.payload)
+    await check_test_link(conn, course, data.kind, payload)
     await store.insert_item(conn, item_id, course["id"], module_id, data.kind, data.title, payload)
     if data.position is not None:
         await _move(
@@ -292,11 +294,11 @@ async def patch_item(
     if patch.module_id is not None and patch.module_id != module_id:
         await module_of(conn, course, patch.module_id)
         module_id = patch.module_id
-    payload = (
-        checked_payload(ItemKind(row["kind"]), patch.payload)
-        if patch.payload is not None
-        else msgspec.json.decode(row["payload"])
-    )
+    if patch.payload is not None:
+        payload = checked_payload(ItemKind(row["kind"]), patch.payload)
+        await check_test_link(conn, course, ItemKind(row["kind"]), payload)
+    else:
+        payload = msgspec.json.decode(row["payload"])
     await store.update_item(
         conn, item_id, title=patch.title or row["title"], payload=payload, module_id=module_id
     )
@@ -340,6 +342,24 @@ def checked_payload(kind: ItemKind, payload: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest(f"invalid payload for a {kind} item: {exc}") from None
     normal: dict[str, Any] = msgspec.to_builtins(value)
     return normal
+
+
+async def check_test_link(
+    conn: asyncpg.Connection, course: Any, kind: ItemKind, payload: dict[str, Any]
+) -> None:
+    """A test item must be a test of this course: 400 if there is no such test, 409 if the
+    test names no course or another one (its attempts would count elsewhere)."""
+    if kind is not ItemKind.TEST:
+        return
+    link = await test_link(conn, uuid.UUID(payload["testId"]))
+    if link is None:
+        raise BadRequest(f"no test {payload['testId']}")
+    if link.course_id is None:
+        raise Conflict(
+            f"test {link.test_id} belongs to no course: set its courseId to {course['id']} first"
+        )
+    if link.course_id != str(course["id"]):
+        raise Conflict(f"test {link.test_id} belongs to course {link.course_id}, not this one")
 
 
 def _same_members(current: list[uuid.UUID], given: list[uuid.UUID], what: str) -> None:

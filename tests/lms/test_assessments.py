@@ -312,11 +312,15 @@ def bank(api: Callable[..., httpx.Response], who: dict[str, Any]) -> dict[str, A
 
 
 def make_test(
-    api: Callable[..., httpx.Response], owner: dict[str, Any], questions: list[str], **settings: Any
+    api: Callable[..., httpx.Response],
+    owner: dict[str, Any],
+    questions: list[str],
+    course_id: str | None = None,
+    **settings: Any,
 ) -> dict[str, Any]:
     body = {
         "title": "Quiz",
-        "courseId": "course-1",
+        "courseId": course_id,
         "published": True,
         "questions": questions,
         "settings": {"feedback": "full", "passingScore": 0.6, **settings},
@@ -324,6 +328,27 @@ def make_test(
     made = api("POST", "/tests", owner, json=body)
     assert made.status_code == 201, made.text
     return made.json()
+
+
+def make_course(api: Callable[..., httpx.Response], owner: dict[str, Any]) -> dict[str, Any]:
+    """A published course with a module and a video in it."""
+    course = api("POST", "/courses", owner, json={"title": "Geography"}).json()
+    module = api("POST", f"/courses/{course['id']}/modules", owner, json={"title": "M"}).json()
+    video = {"kind": "video", "title": "V", "payload": {"url": "https://v.example/1.mp4"}}
+    api("POST", f"/courses/{course['id']}/modules/{module['id']}/items", owner, json=video)
+    assert api("POST", f"/courses/{course['id']}/publish", owner).status_code == 200
+    return {**course, "module": module}
+
+
+def add_test_item(
+    api: Callable[..., httpx.Response], owner: dict[str, Any], course: dict[str, Any], test_id: str
+) -> httpx.Response:
+    return api(
+        "POST",
+        f"/courses/{course['id']}/modules/{course['module']['id']}/items",
+        owner,
+        json={"kind": "test", "title": "Quiz", "payload": {"testId": test_id}},
+    )
 
 
 def test_question_validation(
@@ -348,7 +373,9 @@ def test_an_attempt_from_start_to_review(
     bank: dict[str, Any],
 ) -> None:
     auto = [bank["questions"][k] for k in QUESTIONS if k != "open_ended"]
-    test = make_test(api, who["owner"], auto)
+    course = make_course(api, who["owner"])
+    test = make_test(api, who["owner"], auto, course["id"])
+    assert add_test_item(api, who["owner"], course, test["id"]).status_code == 201
     assert (
         api(
             "PUT", f"/tests/{test['id']}", who["other"], json={"title": "x", "questions": auto}
@@ -356,7 +383,8 @@ def test_an_attempt_from_start_to_review(
         == 403
     )
     learner = person(server, Path(server.data_dir), "learner")
-    registration = str(uuid.uuid4())
+    enrolment = api("POST", f"/courses/{course['id']}/enrolments", learner).json()
+    registration = enrolment["registration"]
     started = api(
         "POST", f"/tests/{test['id']}/attempts", learner, json={"registration": registration}
     )
@@ -413,8 +441,71 @@ def test_an_attempt_from_start_to_review(
     assert statements[-1]["result"]["score"] == {"scaled": 0.875, "raw": 7.0, "min": 0, "max": 8.0}
     assert statements[-1]["object"]["id"] == f"{server.url}/lms/tests/{test['id']}"
     assert statements[-1]["context"]["contextActivities"]["parent"][0]["id"] == (
-        f"{server.url}/lms/courses/course-1"
+        f"{server.url}/lms/courses/{course['id']}"
     )
+
+
+def test_attempts_run_under_the_learners_enrolment(
+    server: Server, api: Callable[..., httpx.Response], who: dict[str, Any], bank: dict[str, Any]
+) -> None:
+    course = make_course(api, who["owner"])
+    test = make_test(api, who["owner"], [bank["questions"]["true_false"]], course["id"])
+    learner = person(server, Path(server.data_dir), "learner")
+    attempts = f"/tests/{test['id']}/attempts"
+    not_enrolled = api("POST", attempts, learner)
+    assert not_enrolled.status_code == 403 and "enrol" in not_enrolled.json()["message"]
+    registration = api("POST", f"/courses/{course['id']}/enrolments", learner).json()[
+        "registration"
+    ]
+    another = api("POST", attempts, learner, json={"registration": str(uuid.uuid4())})
+    assert another.status_code == 409 and "not your enrolment" in another.json()["message"]
+    started = api("POST", attempts, learner)
+    assert started.status_code == 201, started.text
+    assert started.json()["registration"] == registration
+    standalone = make_test(api, who["owner"], [bank["questions"]["true_false"]])
+    with_registration = api(
+        "POST",
+        f"/tests/{standalone['id']}/attempts",
+        learner,
+        json={"registration": registration},
+    )
+    assert with_registration.status_code == 400
+    alone = api("POST", f"/tests/{standalone['id']}/attempts", learner)
+    assert alone.status_code == 201 and alone.json()["registration"] is None
+
+
+def test_a_test_and_the_course_items_that_are_it_name_the_same_course(
+    api: Callable[..., httpx.Response], who: dict[str, Any], bank: dict[str, Any]
+) -> None:
+    owner, questions = who["owner"], [bank["questions"]["true_false"]]
+    body = {"title": "Q", "questions": questions}
+    for course_id in ("course-1", str(uuid.uuid4())):
+        no_course = api("POST", "/tests", owner, json={**body, "courseId": course_id})
+        assert no_course.status_code == 400 and "no course" in no_course.json()["message"]
+    mine, other = make_course(api, owner), make_course(api, owner)
+    test = make_test(api, owner, questions, mine["id"].upper())
+    assert test["courseId"] == mine["id"]  # in its normal form
+    elsewhere = add_test_item(api, owner, other, test["id"])
+    assert elsewhere.status_code == 409 and mine["id"] in elsewhere.json()["message"]
+    standalone = make_test(api, owner, questions)
+    unlinked = add_test_item(api, owner, mine, standalone["id"])
+    assert unlinked.status_code == 409 and "courseId" in unlinked.json()["message"]
+    assert add_test_item(api, owner, mine, str(uuid.uuid4())).status_code == 400
+    item = add_test_item(api, owner, mine, test["id"])
+    assert item.status_code == 201, item.text
+    repoint = api(
+        "PATCH",
+        f"/courses/{mine['id']}/items/{item.json()['id']}",
+        owner,
+        json={"payload": {"testId": standalone["id"]}},
+    )
+    assert repoint.status_code == 409
+    moved = api("PUT", f"/tests/{test['id']}", owner, json={**body, "courseId": other["id"]})
+    assert moved.status_code == 409 and "must stay" in moved.json()["message"]
+    dropped = api("PUT", f"/tests/{test['id']}", owner, json=body)
+    assert dropped.status_code == 409
+    kept = api("PUT", f"/tests/{test['id']}", owner, json={**body, "courseId": mine["id"]})
+    assert kept.status_code == 200, kept.text
 
 
 def test_feedback_policy_and_attempt_limits(
