@@ -44,8 +44,12 @@ class Relay:
         *,
         batch_max: int = 2000,
         backoff_max_s: float = 10.0,
+        publish_timeout_s: float = 5.0,
     ) -> None:
         self._source = source
+        # A send to a broker that went away waits in the client for its request timeout;
+        # this bound turns that wait into a logged failure and a retry on a fresh producer.
+        self._publish_timeout = publish_timeout_s
         self._kafka = kafka
         self._batch_max = batch_max
         self._backoff_max = backoff_max_s
@@ -81,9 +85,10 @@ class Relay:
                 if self._publisher is None:
                     self._publisher = await self._kafka.publisher()
                 with tracing.span("relay.publish", _publish_attributes(records)):
-                    await self._publisher.publish(
-                        STATEMENTS_TOPIC, [(r.key, r.value) for r in records]
-                    )
+                    async with asyncio.timeout(self._publish_timeout):
+                        await self._publisher.publish(
+                            STATEMENTS_TOPIC, [(r.key, r.value) for r in records]
+                        )
             except (KafkaError, OSError, TimeoutError) as exc:
                 failures += 1
                 log.warning(

@@ -200,6 +200,11 @@ async def test_statements_accepted_while_kafka_is_down_all_reach_the_topic(
         await asyncio.sleep(1)
         await asyncio.to_thread(kafka.run, "stop")
         during_outage = len(posters.acknowledged)
+        # down until the relay has noticed (its publish timeout bounds that), then 2 s more
+        for _ in range(60):
+            if "kafka unavailable" in relay.log.read_text():
+                break
+            await asyncio.sleep(0.5)
         await asyncio.sleep(2)
         assert len(posters.acknowledged) > during_outage, "ingest stalled while Kafka was down"
         await asyncio.to_thread(kafka.run, "start")
