@@ -274,7 +274,12 @@ def run(args: argparse.Namespace) -> int:
     if noop is not None:
         single = next((r for r in results if r["batch"] == 1), None)
         summary["noop_requests_per_s"] = noop["requests_per_s"]
-        print(f"no-op POST: {noop['requests_per_s']:.0f} requests/s", end="")
+        summary["noop_server_cpu_s_per_1000"] = noop["server_cpu_s_per_1000"]
+        print(
+            f"no-op POST: {noop['requests_per_s']:.0f} requests/s,"
+            f" {noop['server_cpu_s_per_1000']:.3f} server CPU s/1k",
+            end="",
+        )
         if single:
             summary["single_vs_noop_ratio"] = round(
                 single["requests_per_s"] / noop["requests_per_s"], 3

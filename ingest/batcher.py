@@ -14,7 +14,6 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -35,14 +34,22 @@ log = logging.getLogger(__name__)
 Equivalent = Callable[[dict[str, object], dict[str, object]], bool]
 
 
-@dataclass(eq=False)
 class _Pending:
-    rows: list[StatementRow]
-    attachments: list[Attachment]
-    span: Span | None  # the request's wait for its commit, when tracing
-    done: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    """One request's statements on their way to a commit; `done` resolves after it."""
+
+    __slots__ = ("attachments", "done", "rows", "span")
+
+    def __init__(
+        self,
+        rows: list[StatementRow],
+        attachments: list[Attachment],
+        span: Span | None,  # the request's wait for its commit, when tracing
+        done: asyncio.Future[None],
+    ) -> None:
+        self.rows = rows
+        self.attachments = attachments
+        self.span = span
+        self.done = done
 
 
 class GroupCommitter:
@@ -68,6 +75,7 @@ class GroupCommitter:
         self._wakeup = asyncio.Event()
         self._closing = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._event_loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
         self._tasks = [
@@ -88,13 +96,17 @@ class GroupCommitter:
         if self._queued_statements + len(rows) > self._queue_max and self._queued_statements:
             OVERLOADED.inc()
             raise Overloaded("the statement queue is full; retry shortly", retry_after=1)
-        pending = _Pending(rows, attachments, tracing.start("batch.wait"))
+        pending = _Pending(
+            rows, attachments, tracing.start("batch.wait"), self._loop().create_future()
+        )
         self._queued_statements += len(rows)
         self._inflight[pending] = rows[0].stored
         self._queue.append(pending)
         self._wakeup.set()
         try:
-            await asyncio.shield(pending.done)
+            # A cancelled wait (the client went away) cancels `done` too; the writer skips a
+            # done future, and the rows, once queued, are committed all the same.
+            await pending.done
         except BaseException as exc:
             tracing.finish(pending.span, exc)
             raise
@@ -103,6 +115,11 @@ class GroupCommitter:
         finally:
             self._queued_statements -= len(rows)
             self._inflight.pop(pending, None)
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        if self._event_loop is None:
+            self._event_loop = asyncio.get_running_loop()
+        return self._event_loop
 
     def consistent_through(self) -> datetime:
         """No statement stored before this instant is still on its way to the store here."""
@@ -118,19 +135,36 @@ class GroupCommitter:
         return self._queued_statements
 
     async def _write_forever(self) -> None:
-        while True:
-            batch = await self._next_batch()
-            if not batch:
-                return
-            try:
-                async with self._pool.acquire() as conn:
+        # A writer keeps its connection between batches: handing it back to the pool costs a
+        # reset round trip per commit. It gives it back (and takes another) after an error.
+        conn: asyncpg.Connection | None = None
+        try:
+            while True:
+                batch = await self._next_batch()
+                if not batch:
+                    return
+                try:
+                    if conn is None:
+                        conn = await self._pool.acquire()
                     with COMMIT_SECONDS.time():
                         await self._commit(conn, batch)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.error("statement store unavailable: %s", exc)
-                OVERLOADED.inc(len(batch))
-                for pending in batch:
-                    _fail(pending, Overloaded("the statement store is unavailable", 2))
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.error("statement store unavailable: %s", exc)
+                    OVERLOADED.inc(len(batch))
+                    for pending in batch:
+                        _fail(pending, Overloaded("the statement store is unavailable", 2))
+                    if conn is not None:
+                        await self._release(conn)
+                        conn = None
+        finally:
+            if conn is not None:
+                await self._release(conn)
+
+    async def _release(self, conn: asyncpg.Connection) -> None:
+        try:
+            await self._pool.release(conn)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("could not return a writer's connection to the pool: %s", exc)
 
     async def _next_batch(self) -> list[_Pending]:
         while not self._queue:
@@ -171,6 +205,7 @@ class GroupCommitter:
                 return
             for pending in batch:
                 _succeed(pending)
+            STATEMENTS_ACCEPTED.inc(len(rows))
 
     async def _commit_alone(self, conn: asyncpg.Connection, pending: _Pending) -> None:
         """Commit the statements of one request whose ids may already be stored."""
@@ -185,6 +220,7 @@ class GroupCommitter:
             except asyncpg.UniqueViolationError:
                 continue  # another writer stored one of these ids meanwhile: look again
             _succeed(pending)
+            STATEMENTS_ACCEPTED.inc(len(pending.rows))
             return
         _fail(pending, Overloaded("statement ids are being written concurrently; retry", 1))
 
@@ -209,7 +245,6 @@ class GroupCommitter:
 def _succeed(pending: _Pending) -> None:
     if not pending.done.done():
         pending.done.set_result(None)
-        STATEMENTS_ACCEPTED.inc(len(pending.rows))
 
 
 def _fail(pending: _Pending, exc: Exception) -> None:

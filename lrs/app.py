@@ -99,7 +99,8 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
 
     The protocol layers wrap the router from outside, since they change what is routed:
     alternate request syntax (method, headers, body from a form), then the version header,
-    then HEAD answered as GET; plain statement writes take the fast lane past the router.
+    then HEAD answered as GET; plain statement writes take the fast lane past all of them
+    (and past the router), doing what they would for such a request itself.
     Request spans (when tracing is configured, before this is called) cover all of them."""
     router = _router(settings, server_key, dsn)
 
@@ -107,23 +108,19 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
         state: LrsState | None = router.state.get("lrs")
         return state.committer.consistent_through() if state else datetime.now(UTC)
 
-    return metrics.observe_requests(
-        trace_requests(
-            iam.iam_layer(
-                alternate_syntax_middleware(
-                    version_middleware(
-                        head_middleware(
-                            consistent_through_middleware(
-                                ingest_fast_lane(router, lambda: router.state.get("lrs")),
-                                consistent_through,
-                            )
-                        )
-                    )
-                ),
-                router.state,
-                settings,
+    stack = iam.iam_layer(
+        alternate_syntax_middleware(
+            version_middleware(
+                head_middleware(consistent_through_middleware(router, consistent_through))
             )
         ),
+        router.state,
+        settings,
+    )
+    if settings.rate_limit_per_s <= 0:
+        stack = ingest_fast_lane(stack, lambda: router.state.get("lrs"))
+    return metrics.observe_requests(
+        trace_requests(stack),
         router,
         access_log=settings.access_log,
     )

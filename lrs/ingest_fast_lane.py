@@ -1,11 +1,15 @@
 """The ingest fast lane: POST and PUT /xapi/statements answered straight from ASGI.
 
 Writing statements is the hot path, and the router's per-request machinery (route matching,
-Request and Response objects, header data structures) cost about as much as validating and
-committing a statement. This layer runs the same `store_statements` the Litestar routes run,
-with the same error bodies, for the plain requests that make up ingest load. Anything else
-goes on to the router: a cross-origin request (CORS headers are the router's), any query
-parameter other than PUT's statementId, and every other method and path.
+Request and Response objects, header data structures) and the protocol layers around it
+(each wrapping `send`) cost about as much as validating and committing a statement. This
+layer sits outside them (inside only the metrics and tracing layers) and does for a plain
+write what they would: the version header check, the response's version, consistent-through
+and security headers, the same error bodies, then the same `store_statements` the Litestar
+routes run. Anything else goes on down the stack: a cross-origin request (CORS headers are
+the router's), any query parameter other than PUT's statementId (alternate request syntax
+among them), and every other method and path. With rate limiting on, `create_app` does not
+install this lane, so every write passes the limiter.
 """
 
 from __future__ import annotations
@@ -18,10 +22,15 @@ import msgspec
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.errors import BadRequest, HyperEduError, Overloaded, PayloadTooLarge
+from ingest.accept import xapi_time
+from lrs.consistency import HEADER as CONSISTENT_THROUGH_HEADER
 from lrs.metrics import count_rejection
 from lrs.parameters import uuid_param
+from lrs.security_headers import ALWAYS_HEADERS, JSON_RESPONSE_HEADERS
 from lrs.state import LrsState
 from lrs.statements import store_statements
+from lrs.versioning import HEADER as VERSION_HEADER
+from lrs.versioning import V1, requested_version, response_version, version_problem
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +50,25 @@ def ingest_fast_lane(app: ASGIApp, lrs_state: Callable[[], LrsState | None]) -> 
             await app(scope, receive, send)
             return
         scope["path_template"] = PATH  # the route's name in metrics and traces, as Litestar's
+        requested = requested_version(scope)
+        version = response_version(requested)
+        protocol = [(VERSION_HEADER, (version or V1).encode())]
         try:
-            status, body = await _write(scope, receive, state, statement_id)
+            if version is None:
+                raise BadRequest(version_problem(requested))
+            status, body = await _write(scope, receive, state, statement_id, version)
         except HyperEduError as exc:
             count_rejection(PATH, exc)
-            await _respond_error(send, exc)
-            return
+            status, body = exc.status, _encode(exc.to_body())
+            if isinstance(exc, Overloaded):
+                protocol.append((b"retry-after", str(exc.retry_after).encode()))
         except Exception:
             log.exception("unhandled error on %s %s", method, PATH)
-            await _respond(
-                send, 500, _encode({"error": "InternalError", "message": "internal error"})
-            )
-            return
-        await _respond(send, status, body)
+            status, body = 500, _encode({"error": "InternalError", "message": "internal error"})
+        protocol.append(
+            (CONSISTENT_THROUGH_HEADER, xapi_time(state.committer.consistent_through()).encode())
+        )
+        await _respond(send, status, body, protocol)
 
     return fast_lane
 
@@ -74,7 +89,7 @@ def _plain_write(method: object, scope: Scope) -> str | bool | None:
 
 
 async def _write(
-    scope: Scope, receive: Receive, state: LrsState, statement_id: str | None
+    scope: Scope, receive: Receive, state: LrsState, statement_id: str | None, version: str
 ) -> tuple[int, bytes]:
     authorization = content_type = None
     for name, value in scope["headers"]:
@@ -89,7 +104,7 @@ async def _write(
     ids = await store_statements(
         state,
         credential,
-        version=str(scope.get("state", {}).get("xapi_version", "1.0.3")),
+        version=version,
         content_type=content_type or "",
         body=body,
         statement_id=statement_id,
@@ -113,20 +128,14 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-async def _respond_error(send: Send, exc: HyperEduError) -> None:
-    headers = (
-        [(b"retry-after", str(exc.retry_after).encode())] if isinstance(exc, Overloaded) else []
-    )
-    await _respond(send, exc.status, _encode(exc.to_body()), headers)
-
-
 async def _respond(
-    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
 ) -> None:
-    headers = [(b"content-length", str(len(body)).encode())]
+    headers.append((b"content-length", str(len(body)).encode()))
     if body:
         headers.append((b"content-type", b"application/json"))
-    await send(
-        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
-    )
+        headers.extend(JSON_RESPONSE_HEADERS)
+    else:
+        headers.extend(ALWAYS_HEADERS)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

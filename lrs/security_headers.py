@@ -11,6 +11,9 @@ _ALWAYS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 _API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+# What this layer adds to an answer without a body and to a JSON one.
+ALWAYS_HEADERS = tuple(_ALWAYS)
+JSON_RESPONSE_HEADERS = (*_ALWAYS, _API_CSP)
 
 
 def security_headers_middleware(app: ASGIApp) -> ASGIApp:

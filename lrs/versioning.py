@@ -32,25 +32,30 @@ def response_version(requested: str | None) -> str | None:
     return None
 
 
+def requested_version(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == HEADER:
+            return value.decode("latin-1")
+    return None
+
+
+def version_problem(requested: str | None) -> str:
+    """Why a request with `requested` (a version `response_version` refused) is a 400."""
+    if requested is None:
+        return "the X-Experience-API-Version header is required"
+    return f"unsupported X-Experience-API-Version {requested!r}; supported: 1.0.x, 2.0.0"
+
+
 def version_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/xapi"):
             await app(scope, receive, send)
             return
-        requested = None
-        for name, value in scope["headers"]:
-            if name == HEADER:
-                requested = value.decode("latin-1")
-                break
+        requested = requested_version(scope)
         version = response_version(requested)
         exempt = scope["method"] == "OPTIONS" or scope["path"].rstrip("/") == "/xapi/about"
         if version is None and not exempt:
-            message = (
-                "the X-Experience-API-Version header is required"
-                if requested is None
-                else f"unsupported X-Experience-API-Version {requested!r}; supported: 1.0.x, 2.0.0"
-            )
-            await send_bad_request(send, message)
+            await send_bad_request(send, version_problem(requested))
             return
         answered = (version or V1).encode()
         scope.setdefault("state", {})["xapi_version"] = version or V1

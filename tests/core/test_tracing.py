@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -61,9 +60,11 @@ def exported() -> Iterator[InMemorySpanExporter]:
 
 
 class _Pool:
-    @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[object]:
-        yield object()
+    async def acquire(self) -> object:
+        return object()
+
+    async def release(self, conn: object) -> None:
+        return None
 
 
 class _Credentials:
@@ -77,7 +78,11 @@ async def _post(app: Any, body: bytes, headers: list[tuple[bytes, bytes]]) -> li
         "method": "POST",
         "path": "/xapi/statements",
         "query_string": b"",
-        "headers": [(b"content-type", b"application/json"), *headers],
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"x-experience-api-version", b"1.0.3"),
+            *headers,
+        ],
     }
     messages = [{"type": "http.request", "body": body, "more_body": False}]
     sent: list[dict[str, Any]] = []
