@@ -6,17 +6,22 @@ database round trip; a revocation or an expiry takes effect within `CACHE_SECOND
 A request may instead carry `Authorization: Bearer <JWT>`: an access token the bearer
 verifier accepts (ours, from /oauth/token, or the configured OIDC issuer's) stands for a
 credential whose key is the token's subject and whose scopes are the token's.
+
+A cmi5 AU's credential is bound to its launch (`Binding`): it writes only statements of the
+launch's learner in the launch's registration, and only that learner's State documents.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 import asyncpg
+from msgspec import UNSET
 
 from core.auth import (
     Scope,
@@ -27,11 +32,43 @@ from core.auth import (
     secret_matches,
 )
 from core.errors import Forbidden, Unauthorized
-from core.xapi.models import Statement
+from core.xapi.models import Agent, Statement
 from core.xapi.validate import VOIDED
+from ingest.rows import agent_key
 
 CACHE_SECONDS = 5.0
 VERIFIED_HEADERS_MAX = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """The launch a cmi5 AU's credential belongs to: its learner and its registration."""
+
+    actor: str  # the Agent's key, as `ingest.rows.agent_key` writes it
+    registration: str  # a UUID, lower case
+
+    def check(self, statement: Statement) -> None:
+        actor = statement.actor
+        if type(actor) is not Agent or agent_key(actor) != self.actor:
+            raise Forbidden(
+                "cmi5 9.2: the actor of a statement of this AU session must be the Agent of"
+                " its launch (the actor of the launch URL)"
+            )
+        context = statement.context
+        registration = UNSET if context is UNSET else context.registration
+        if registration is UNSET or registration.lower() != self.registration:
+            raise Forbidden(
+                "cmi5 9.6.1: a statement of this AU session must carry the registration of"
+                " its launch in context.registration"
+            )
+
+    def check_agent(self, agent: str) -> None:
+        """Forbidden unless `agent` (an agent key) is the launch's learner."""
+        if agent != self.actor:
+            raise Forbidden(
+                "cmi5 9.2: this AU session may write only the State documents of the learner"
+                " of its launch"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +80,18 @@ class Credential:
     revoked: datetime | None = None
     expires: datetime | None = None  # None: until revoked
     may_void: bool = True  # False: statements with the verb voided are refused (cmi5 AUs)
+    bound: Binding | None = None  # a cmi5 AU's: writes only its launch's statements
 
     def check_writes(self, statements: Iterable[Statement]) -> None:
         """Forbidden if a statement is one this credential may not write."""
-        if not self.may_void and any(s.verb.id == VOIDED for s in statements):
-            raise Forbidden("this credential may not void statements")
+        if self.bound is None:
+            if not self.may_void and any(s.verb.id == VOIDED for s in statements):
+                raise Forbidden("this credential may not void statements")
+            return
+        for statement in statements:  # may be a generator: one pass
+            if not self.may_void and statement.verb.id == VOIDED:
+                raise Forbidden("this credential may not void statements")
+            self.bound.check(statement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,21 +127,25 @@ class CredentialStore:
         *,
         expires: datetime | None = None,
         may_void: bool = True,
+        bound: Binding | None = None,
     ) -> tuple[Credential, str]:
         """A new credential and its secret (shown once, stored only as a keyed digest)."""
         parsed = parse_scopes(scopes)
         key, secret = new_credential()
         await self._pool.execute(
-            "INSERT INTO credentials (key, secret_digest, scopes, label, expires, may_void)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO credentials (key, secret_digest, scopes, label, expires, may_void,"
+            " bound_actor, bound_registration) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             key,
             digest_secret(secret, self._server_key),
             sorted(parsed),
             label,
             expires,
             may_void,
+            None if bound is None else bound.actor,
+            None if bound is None else bound.registration,
         )
-        return Credential(key, parsed, label, expires=expires, may_void=may_void), secret
+        credential = Credential(key, parsed, label, expires=expires, may_void=may_void, bound=bound)
+        return credential, secret
 
     async def list(self) -> list[Credential]:
         rows = await self._pool.fetch(
@@ -145,7 +193,8 @@ class CredentialStore:
 
     async def _load(self, key: str) -> _Cached | None:
         row = await self._pool.fetchrow(
-            "SELECT key, secret_digest, scopes, label, expires, may_void FROM credentials"
+            "SELECT key, secret_digest, scopes, label, expires, may_void, bound_actor,"
+            " bound_registration FROM credentials"
             " WHERE key = $1 AND revoked IS NULL AND (expires IS NULL OR expires > now())",
             key,
         )
@@ -159,9 +208,16 @@ class CredentialStore:
                 row["label"],
                 expires=row["expires"],
                 may_void=row["may_void"],
+                bound=_binding(row["bound_actor"], row["bound_registration"]),
             ),
             bytes(row["secret_digest"]),
             time.monotonic() + CACHE_SECONDS,
         )
         self._cache[key] = cached
         return cached
+
+
+def _binding(actor: str | None, registration: uuid.UUID | None) -> Binding | None:
+    if actor is None or registration is None:
+        return None
+    return Binding(actor, str(registration))

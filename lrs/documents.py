@@ -140,6 +140,7 @@ async def write(
     reject_unknown(request.query_params, _allowed(resource))
     collection, doc_id = parse_target(resource, request.query_params, id_required=True)
     assert doc_id is not None
+    await _check_own_state(request, resource, collection)
     content = await request.body()
     _check_size(content, state.settings.max_document_bytes)
     content_type = request.headers.get("content-type") or DEFAULT_CONTENT_TYPE
@@ -169,6 +170,7 @@ async def remove(request: Request[Any, Any, Any], resource: DocumentResource) ->
     collection, doc_id = parse_target(
         resource, request.query_params, id_required=not resource.deletes_collections
     )
+    await _check_own_state(request, resource, collection)
     async with state.pool.acquire() as conn, conn.transaction():
         if doc_id is None:
             await delete_collection(conn, collection)
@@ -190,6 +192,15 @@ async def _authorized(request: Request[Any, Any, Any], action: Action) -> LrsSta
     credential = await authenticate(request)
     require(credential.scopes, action)
     return LrsState.of(request)
+
+
+async def _check_own_state(
+    request: Request[Any, Any, Any], resource: DocumentResource, collection: Collection
+) -> None:
+    """A cmi5 AU's credential writes only its learner's State (`lrs.credentials.Binding`)."""
+    bound = (await authenticate(request)).bound  # already authenticated: cached on the request
+    if bound is not None and resource.kind is Kind.STATE:
+        bound.check_agent(collection.agent)
 
 
 def _version(request: Request[Any, Any, Any]) -> str:

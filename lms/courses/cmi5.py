@@ -19,6 +19,9 @@ from urllib.parse import urlencode
 import msgspec
 
 from lms.courses.models import Cmi5Payload
+from lms.courses.tracking import learner_agent
+from lrs.credentials import Binding
+from lrs.parameters import agent_key_param
 
 LAUNCH_DATA = "LMS.LaunchData"
 LAUNCH_MODE = "Normal"
@@ -98,6 +101,14 @@ class Launch:
             extensions[EXTENSIONS + "launchparameters"] = self.au.launch_parameters
         context["extensions"] = extensions
         return statement
+
+
+def au_binding(base_url: str, learner: str, registration: uuid.UUID) -> Binding:
+    """What the AU's credential is bound to: the actor of its launch URL (cmi5 9.2) and the
+    registration of its launch (cmi5 9.6.1)."""
+    key = agent_key_param(msgspec.json.encode(learner_agent(base_url, learner)).decode())
+    assert key is not None
+    return Binding(actor=key, registration=str(registration))
 
 
 def new_fetch_token() -> str:

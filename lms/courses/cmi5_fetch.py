@@ -3,8 +3,9 @@
 It needs no other authentication: the token in the path is 256 random bits, stored only as
 a digest, valid for `cmi5_fetch_seconds` after the launch, and redeemed once. The first POST
 makes the AU's LRS credential (scopes `AU_SCOPES`, lasting `cmi5_session_hours`, unable to
-void statements) and answers `{"auth-token": base64(key:secret)}`; later ones, and expired or
-unknown tokens, answer the cmi5 error document. Every answer is 200, as cmi5 8.2.2 requires.
+void statements, bound to the launch's actor and registration: `lrs.credentials.Binding`)
+and answers `{"auth-token": base64(key:secret)}`; later ones, and expired or unknown tokens,
+answer the cmi5 error document. Every answer is 200, as cmi5 8.2.2 requires.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import asyncpg
 from litestar import Request, Response, Router, post
 
 from lms.courses import store
-from lms.courses.cmi5 import AU_SCOPES, fetch_digest
+from lms.courses.cmi5 import AU_SCOPES, au_binding, fetch_digest
 from lrs.state import LrsState
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ async def fetch_auth_token(request: Request[Any, Any, Any], token: str) -> Respo
                 label=f"cmi5 session {session['session_id']}",
                 expires=expires,
                 may_void=False,
+                bound=au_binding(
+                    lrs.settings.base_url, session["learner"], session["registration"]
+                ),
             )
             await store.set_session_credential(conn, session["session_id"], credential.key)
         except (asyncpg.PostgresError, OSError):

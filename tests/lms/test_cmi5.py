@@ -331,3 +331,116 @@ def test_an_au_without_its_publisher_id_is_refused(
         json={"kind": "cmi5", "title": "x", "payload": {"launchUrl": "https://au.example/x"}},
     )
     assert made.status_code == 400 and "activityId" in made.json()["message"]
+
+
+def test_the_au_credential_writes_only_statements_of_its_launch(
+    server: Server, api: Callable[..., httpx.Response], course: dict[str, Any], database_url: str
+) -> None:
+    """cmi5 9.2: the actor MUST be an Agent and match the actor of the launch URL; cmi5 9.6.1:
+    the registration MUST be the launch's."""
+    launched = launch(server, api, course)
+    other = launch(server, api, course)  # another learner's launch of the same AU
+    headers = au_headers(fetch(launched["params"]["fetch"]).json()["auth-token"])
+    actor = json.loads(launched["params"]["actor"])
+    registration = launched["params"]["registration"]
+
+    right = statement(launched, "initialized")
+    ok = httpx.post(server.url + "/xapi/statements", json=right, headers=headers, timeout=30)
+    assert ok.status_code == 200, ok.text
+    upper = statement(launched, "experienced", context={"registration": registration.upper()})
+    ok = httpx.post(server.url + "/xapi/statements", json=upper, headers=headers, timeout=30)
+    assert ok.status_code == 200, ok.text
+
+    wrong: dict[str, tuple[dict[str, Any], str]] = {
+        "another learner": (
+            statement(launched, "experienced", actor=json.loads(other["params"]["actor"])),
+            "cmi5 9.2",
+        ),
+        "an mbox": (
+            statement(launched, "experienced", actor={"mbox": "mailto:au@example.com"}),
+            "cmi5 9.2",
+        ),
+        "a Group": (
+            statement(
+                launched,
+                "experienced",
+                actor={"objectType": "Group", "account": actor["account"], "member": []},
+            ),
+            "cmi5 9.2",
+        ),
+        "no context": ({k: v for k, v in right.items() if k != "context"}, "cmi5 9.6.1"),
+        "no registration": (statement(launched, "experienced", context={}), "cmi5 9.6.1"),
+        "another registration": (
+            statement(
+                launched, "experienced", context={"registration": other["params"]["registration"]}
+            ),
+            "cmi5 9.6.1",
+        ),
+    }
+    for name, (body, rule) in wrong.items():
+        body = {**body, "id": str(uuid.uuid4())}
+        writes = {
+            "POST (fast lane)": ("POST", {}, {}, [statement(launched, "experienced"), body]),
+            "PUT (fast lane)": ("PUT", {"statementId": body["id"]}, {}, body),
+            "POST (router)": ("POST", {}, {"Origin": "https://au.example"}, body),
+            "POST partialSuccess": ("POST", {"partialSuccess": "true"}, {}, [body]),
+        }
+        for how, (method, params, extra, sent) in writes.items():
+            refused = httpx.request(
+                method,
+                server.url + "/xapi/statements",
+                params=params,
+                json=sent,
+                headers={**headers, **extra},
+                timeout=30,
+            )
+            assert refused.status_code == 403, f"{name}, {how}: {refused.text}"
+            assert rule in refused.json()["message"], f"{name}, {how}: {refused.text}"
+    stored = sql(
+        database_url,
+        "SELECT count(*) FROM statements WHERE registration = $1",
+        uuid.UUID(registration),
+    )[0][0]
+    assert stored == 3  # launched, and the two right ones: none of a refused batch
+
+    row = sql(
+        database_url,
+        "SELECT c.bound_actor, c.bound_registration FROM credentials c"
+        " JOIN lms_cmi5_sessions s ON s.credential_key = c.key WHERE s.session_id = $1",
+        uuid.UUID(launched["sessionId"]),
+    )[0]
+    assert row["bound_actor"] == f"account {server.url} {launched['learner']['id']}"
+    assert str(row["bound_registration"]) == registration
+
+
+def test_the_au_writes_only_its_learners_state(
+    server: Server, api: Callable[..., httpx.Response], course: dict[str, Any]
+) -> None:
+    launched = launch(server, api, course)
+    other = launch(server, api, course)
+    headers = au_headers(fetch(launched["params"]["fetch"]).json()["auth-token"])
+
+    def put_state(agent: str) -> httpx.Response:
+        return httpx.put(
+            server.url + "/xapi/activities/state",
+            params={
+                "activityId": launched["params"]["activityId"],
+                "agent": agent,
+                "registration": launched["params"]["registration"],
+                "stateId": "bookmark",
+            },
+            json={"page": 3},
+            headers=headers,
+            timeout=30,
+        )
+
+    assert put_state(launched["params"]["actor"]).status_code == 204
+    refused = put_state(other["params"]["actor"])
+    assert refused.status_code == 403 and "State" in refused.json()["message"]
+    deleted = httpx.delete(
+        server.url + "/xapi/activities/state",
+        params={"activityId": launched["params"]["activityId"], "agent": other["params"]["actor"]},
+        headers=headers,
+        timeout=30,
+    )
+    assert deleted.status_code == 403
