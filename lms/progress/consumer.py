@@ -6,6 +6,9 @@ Exactly once, end to end:
   as seen, so a batch delivered again (after a crash before the position commit) is skipped;
 - a voiding statement recomputes the progress its target counted toward, in that same
   transaction, from the observations that still count;
+- a cmi5 defined statement not counted for breaking cmi5 sequencing is voided by the LMS
+  (cmi5 6.3): a row of the voiding ledger, inserted once per target in that same
+  transaction, sent after the commit like the decisions (`lms.progress.voiding`);
 - a decision (satisfied, completed, passed) is a row of the emission ledger, inserted once
   per (registration, course, verb) in that same transaction, together with the
   `CourseCompleted` event (outbox);
@@ -65,7 +68,7 @@ async def apply_records(pool: asyncpg.Pool, records: Sequence[Record], iris: Lms
                     )
                     applied += 1
                 continue
-            if not await apply_observation(conn, obs):
+            if not await apply_observation(conn, obs, iris):
                 continue
             applied += 1
             if (course_criteria := await criteria_of(obs.course_id)) is not None:

@@ -1,4 +1,5 @@
-"""The course-level statements progress sends (satisfied, completed, passed) and how.
+"""The course-level statements progress sends (satisfied, completed, passed) and how; the
+voidings of `lms.progress.voiding` are sent the same way.
 
 Each has an id derived from (registration, course, verb), and its content from the
 statement that met the criteria, so sending it again is a no-op for the LRS (same id,
@@ -62,21 +63,21 @@ def authority(base_url: str) -> Agent:
 
 
 async def send_pending(pool: asyncpg.Pool, committer: GroupCommitter, base_url: str) -> int:
-    """Send the decided statements the LRS has not committed yet; return how many."""
+    """Send the decided statements the LRS has not committed yet (course statements, then
+    the voidings of `lms.progress.voiding`); return how many."""
+    return await _send_decisions(pool, committer, base_url) + await _send_voidings(
+        pool, committer, base_url
+    )
+
+
+async def _send_decisions(pool: asyncpg.Pool, committer: GroupCommitter, base_url: str) -> int:
     rows = await pool.fetch(
         "SELECT registration, course_id, verb, body FROM lms_progress_emitted"
         " WHERE accepted IS NULL ORDER BY decided LIMIT 500"
     )
     if not rows:
         return 0
-    statements = [decode_statement_obj(msgspec.json.decode(r["body"]), "1.0.3") for r in rows]
-    await accept_statements(
-        committer,
-        statements,
-        authority=authority(base_url),
-        authority_key=AUTHORITY_KEY,
-        may_define=False,
-    )
+    await _accept(committer, [r["body"] for r in rows], base_url)
     await pool.execute(
         "UPDATE lms_progress_emitted SET accepted = now()"
         " FROM unnest($1::uuid[], $2::text[], $3::text[]) AS d(registration, course_id, verb)"
@@ -87,3 +88,29 @@ async def send_pending(pool: asyncpg.Pool, committer: GroupCommitter, base_url: 
         [r["verb"] for r in rows],
     )
     return len(rows)
+
+
+async def _send_voidings(pool: asyncpg.Pool, committer: GroupCommitter, base_url: str) -> int:
+    rows = await pool.fetch(
+        "SELECT target, body FROM lms_progress_voidings"
+        " WHERE accepted IS NULL ORDER BY decided LIMIT 500"
+    )
+    if not rows:
+        return 0
+    await _accept(committer, [r["body"] for r in rows], base_url)
+    await pool.execute(
+        "UPDATE lms_progress_voidings SET accepted = now() WHERE target = ANY($1::uuid[])",
+        [r["target"] for r in rows],
+    )
+    return len(rows)
+
+
+async def _accept(committer: GroupCommitter, bodies: list[str], base_url: str) -> None:
+    statements = [decode_statement_obj(msgspec.json.decode(b), "1.0.3") for b in bodies]
+    await accept_statements(
+        committer,
+        statements,
+        authority=authority(base_url),
+        authority_key=AUTHORITY_KEY,
+        may_define=False,
+    )

@@ -27,6 +27,8 @@ PASSED = ADL + "passed"
 FAILED = ADL + "failed"
 SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
 VOIDED = ADL + "voided"
+# cmi5 9.6.2.1: a "cmi5 defined" statement names this category; cmi5 9 rules bind those only.
+CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 COUNTED_VERBS = frozenset({LAUNCHED, EXPERIENCED, COMPLETED, ANSWERED, PASSED, FAILED})
 
 _DURATION = re.compile(
@@ -71,6 +73,7 @@ class _Result(msgspec.Struct):
 class _ContextActivities(msgspec.Struct):
     parent: list[_Id] | _Id | None = None
     grouping: list[_Id] | _Id | None = None
+    category: list[_Id] | _Id | None = None
 
 
 class _Context(msgspec.Struct, rename="camel"):
@@ -105,6 +108,7 @@ class Observation:
     timestamp: datetime
     score: float | None
     duration_ms: int
+    cmi5: bool = False  # a cmi5 defined statement (not kept: only its first reading needs it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,7 @@ def observe(body: bytes, iris: LmsIris) -> Observation | Voiding | None:
         timestamp=statement.timestamp,
         score=result.score.scaled if result.score else None,
         duration_ms=duration_ms(result.duration),
+        cmi5=_is_cmi5(context),
     )
 
 
@@ -189,9 +194,19 @@ def _course_of(context: _Context, iris: LmsIris) -> str | None:
     activities = context.context_activities
     if activities is None:
         return None
-    for field in (activities.parent, activities.grouping):
-        for activity in field if isinstance(field, list) else [field] if field else []:
-            course_id = iris.course_id_of(activity.id)
-            if course_id is not None:
-                return course_id
+    for activity in (*_listed(activities.parent), *_listed(activities.grouping)):
+        course_id = iris.course_id_of(activity.id)
+        if course_id is not None:
+            return course_id
     return None
+
+
+def _is_cmi5(context: _Context) -> bool:
+    activities = context.context_activities
+    return activities is not None and any(
+        a.id == CMI5_CATEGORY for a in _listed(activities.category)
+    )
+
+
+def _listed(field: list[_Id] | _Id | None) -> list[_Id]:
+    return field if isinstance(field, list) else [field] if field else []

@@ -32,6 +32,7 @@ from lms.progress.observation import (
     Observation,
     Voiding,
 )
+from lms.progress.voiding import void_violation
 
 _SCORED_VERBS = frozenset({COMPLETED, PASSED, FAILED})
 
@@ -52,9 +53,10 @@ async def load_criteria(conn: asyncpg.Connection, course_id: str) -> CompletionC
     )
 
 
-async def apply_observation(conn: asyncpg.Connection, obs: Observation) -> bool:
+async def apply_observation(conn: asyncpg.Connection, obs: Observation, iris: LmsIris) -> bool:
     """Record what `obs` says; False if its statement was applied before, or was voided
-    before it arrived."""
+    before it arrived. A cmi5 defined statement that is not counted (cmi5 9.3) is voided
+    (cmi5 6.3, `lms.progress.voiding`)."""
     if not await conn.fetchval(
         "INSERT INTO lms_progress_seen (statement_id) VALUES ($1)"
         " ON CONFLICT DO NOTHING RETURNING true",
@@ -80,7 +82,8 @@ async def apply_observation(conn: asyncpg.Connection, obs: Observation) -> bool:
     )
     if voided:
         return False
-    await _count(conn, obs)
+    if await _count(conn, obs) and obs.cmi5:
+        await void_violation(conn, obs.statement_id, iris)
     return True
 
 
@@ -132,8 +135,9 @@ async def recompute(
             await judge_registration(conn, registration, course_id, criteria, iris, obs.timestamp)
 
 
-async def _count(conn: asyncpg.Connection, obs: Observation) -> None:
-    """Add the observation to the registration's progress and its activity's."""
+async def _count(conn: asyncpg.Connection, obs: Observation) -> bool:
+    """Add the observation to the registration's progress and its activity's; True if it is
+    rejected (recorded as seen, not counted)."""
     row = await conn.fetchrow(
         "SELECT passed FROM lms_progress_activities"
         " WHERE registration = $1 AND course_id = $2 AND activity = $3 FOR UPDATE",
@@ -183,6 +187,7 @@ async def _count(conn: asyncpg.Connection, obs: Observation) -> None:
         score,
         counted_ms,
     )
+    return rejected
 
 
 async def activity_states(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ API = "/api/v1"
 ADL = "http://adlnet.gov/expapi/verbs/"
 CMI5 = "https://w3id.org/xapi/cmi5/context/extensions/"
 PUBLISHER_ID = "https://au.example/courses/geology/aus/intro"
+CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 
 
 def sql(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
@@ -444,3 +446,98 @@ def test_the_au_writes_only_its_learners_state(
         timeout=30,
     )
     assert deleted.status_code == 403
+
+
+def cmi5_statement(
+    launched: dict[str, Any], headers: dict[str, str], verb: str, **extra: Any
+) -> dict[str, Any]:
+    """A cmi5 defined statement (cmi5 9.6.2.1), its context from `LMS.LaunchData`'s template."""
+    params = launched["params"]
+    data = httpx.get(
+        params["endpoint"] + "activities/state",
+        params={
+            "activityId": params["activityId"],
+            "agent": params["actor"],
+            "registration": params["registration"],
+            "stateId": "LMS.LaunchData",
+        },
+        headers=headers,
+        timeout=30,
+    ).json()
+    context = data["contextTemplate"]
+    context["contextActivities"]["category"] = [{"objectType": "Activity", "id": CATEGORY}]
+    return statement(
+        launched, verb, context={**context, "registration": params["registration"]}, **extra
+    )
+
+
+def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, f"not reached in {timeout} s"
+        time.sleep(0.2)
+    return value
+
+
+def test_statements_breaking_cmi5_sequencing_are_voided_by_the_lms(
+    server: Server,
+    client: httpx.Client,
+    api: Callable[..., httpx.Response],
+    course: dict[str, Any],
+    database_url: str,
+) -> None:
+    """cmi5 6.3: "The LMS MUST Void statements that are NOT rejected AND conflict with the
+    Statement API requirements as defined in Section 9" (9.3: after passed, no passed or
+    failed in the registration)."""
+    launched = launch(server, api, course)
+    headers = au_headers(fetch(launched["params"]["fetch"]).json()["auth-token"])
+    sent = {}
+    for name, verb, success in [
+        ("passed", "passed", True),
+        ("passed again", "passed", True),
+        ("failed after passed", "failed", False),
+    ]:
+        body = cmi5_statement(
+            launched, headers, verb, result={"success": success, "score": {"scaled": 0.9}}
+        )
+        posted = httpx.post(server.url + "/xapi/statements", json=body, headers=headers, timeout=30)
+        assert posted.status_code == 200, f"{name}: {posted.text}"  # not rejected by the LRS
+        sent[name] = body["id"]
+
+    def gone(statement_id: str) -> bool:
+        found = client.get("/xapi/statements", params={"statementId": statement_id})
+        return found.status_code == 404
+
+    for name in ("passed again", "failed after passed"):
+        eventually(lambda name=name: gone(sent[name]))
+        voided = client.get("/xapi/statements", params={"voidedStatementId": sent[name]})
+        assert voided.status_code == 200 and voided.json()["id"] == sent[name]
+        voidings = [
+            s
+            for s in client.get("/xapi/statements", params={"verb": ADL + "voided"}).json()[
+                "statements"
+            ]
+            if s["object"]["id"] == sent[name]
+        ]
+        assert len(voidings) == 1, name
+        assert voidings[0]["object"]["objectType"] == "StatementRef"
+        assert voidings[0]["actor"]["account"] == {"homePage": server.url, "name": "lms.progress"}
+    assert client.get("/xapi/statements", params={"statementId": sent["passed"]}).status_code == 200
+
+    progress = httpx.get(
+        server.url + API + "/progress",
+        params={"courseId": course["id"]},
+        headers=launched["learner"]["headers"],
+        timeout=30,
+    ).json()
+    item = progress["items"][launched["params"]["activityId"]]
+    assert item["passed"] and item["rejected"] == 2
+    targets = sql(
+        database_url,
+        "SELECT ref_target, count(*) FROM statements WHERE voiding AND ref_target = ANY($1)"
+        " GROUP BY ref_target",
+        [uuid.UUID(i) for i in sent.values()],
+    )
+    assert sorted((str(r[0]), r[1]) for r in targets) == sorted(
+        [(sent["passed again"], 1), (sent["failed after passed"], 1)]
+    )

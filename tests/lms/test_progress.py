@@ -22,6 +22,7 @@ from tests.lms.conftest import XAPI, bearer, create_user, password_grant
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
+CMI5 = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +81,15 @@ class Learner:
         return f"{self.srv.url}/lms/tests/{self.course_id}-{test_id}"
 
     def post(
-        self, verb: str, activity: str, *, score: float | None = None, duration: str | None = None
+        self,
+        verb: str,
+        activity: str,
+        *,
+        score: float | None = None,
+        duration: str | None = None,
+        cmi5: bool = False,
     ) -> str:
-        """Post a statement; its id."""
+        """Post a statement (`cmi5`: a cmi5 defined one, cmi5 9.6.2.1); its id."""
         result: dict[str, Any] = {}
         if score is not None:
             result["score"] = {"scaled": score}
@@ -95,7 +102,10 @@ class Learner:
             "object": {"id": activity},
             "context": {
                 "registration": self.registration,
-                "contextActivities": {"parent": [{"id": self.course}]},
+                "contextActivities": {
+                    "parent": [{"id": self.course}],
+                    **({"category": [{"id": CMI5}]} if cmi5 else {}),
+                },
             },
             **({"result": result} if result else {}),
         }
@@ -198,6 +208,12 @@ def snapshot(dsn: str) -> tuple[list[Any], ...]:
         [
             tuple(r)
             for r in sql(
+                dsn, "SELECT target, statement_id, body FROM lms_progress_voidings ORDER BY 1"
+            )
+        ],
+        [
+            tuple(r)
+            for r in sql(
                 dsn,
                 "SELECT registration, course_id, verb, statement_id, body"
                 " FROM lms_progress_emitted ORDER BY 1, 2, 3",
@@ -228,7 +244,7 @@ def finished(srv: Server, users: dict[str, Any], dsn: str) -> Learner:
     ann.post("passed", ann.test("final"), score=1.0, duration="PT5M")
     ann.post("failed", ann.test("final"), score=0.1, duration="PT5M")
     ann.post("passed", ann.item("lab"))
-    eventually(lambda: progress(srv, ann.user["headers"], ann.course_id).json()["completed"])
+    eventually(lambda: progress(srv, ann.user["headers"], ann.course_id).json().get("completed"))
     eventually(lambda: caught_up(dsn))
     return ann
 
@@ -303,9 +319,11 @@ def test_completion_is_one_completed_one_passed_one_satisfied_statement(
     assert completed_events(dsn, finished.course_id) == 1
     body = sql(
         dsn,
-        "SELECT body::jsonb AS b FROM statements WHERE registration = $1 AND verb = $2",
+        "SELECT body::jsonb AS b FROM statements WHERE registration = $1 AND verb = $2"
+        " AND body::jsonb -> 'object' ->> 'id' = $3",
         uuid.UUID(finished.registration),
         ADL + "passed",
+        finished.course,
     )[0]["b"]
     assert '"scaled": 0.9' in body and finished.user["id"] in body
 
@@ -384,8 +402,65 @@ def test_only_authors_set_completion_criteria(srv: Server, users: dict[str, Any]
     assert bad.status_code == 400
 
 
+def voidings_of(dsn: str, targets: list[str]) -> dict[str, int]:
+    """How many voiding statements the LRS holds per target."""
+    rows = sql(
+        dsn,
+        "SELECT ref_target, count(*) FROM statements WHERE voiding AND ref_target = ANY($1)"
+        " GROUP BY ref_target",
+        [uuid.UUID(t) for t in targets],
+    )
+    return {str(r[0]): r[1] for r in rows}
+
+
+@pytest.fixture(scope="module")
+def violated(srv: Server, users: dict[str, Any], dsn: str) -> dict[str, str]:
+    """Ann passes a cmi5 AU, then passes it again and fails it: cmi5 9.3 violations."""
+    ann = Learner(srv, users["ann"], f"c-{uuid.uuid4().hex[:8]}")
+    put_criteria(
+        srv,
+        users["author"]["headers"],
+        ann.course_id,
+        requiredItems=[ann.item("au")],
+        moveOn={ann.item("au"): "Passed"},
+    )
+    sent = {
+        "passed": ann.post("passed", ann.item("au"), score=0.8, cmi5=True),
+        "passed again": ann.post("passed", ann.item("au"), score=1.0, cmi5=True),
+        "failed after passed": ann.post("failed", ann.item("au"), score=0.1, cmi5=True),
+    }
+    targets = [sent["passed again"], sent["failed after passed"]]
+    eventually(lambda: len(voidings_of(dsn, targets)) == 2)
+    eventually(lambda: caught_up(dsn))
+    return {**sent, "course_id": ann.course_id}
+
+
+def test_cmi5_statements_breaking_sequencing_are_voided_once(
+    srv: Server, users: dict[str, Any], dsn: str, violated: dict[str, str], finished: Learner
+) -> None:
+    sent = [violated["passed"], violated["passed again"], violated["failed after passed"]]
+    assert voidings_of(dsn, sent) == {
+        violated["passed again"]: 1,
+        violated["failed after passed"]: 1,
+    }
+    body = progress(srv, users["ann"]["headers"], violated["course_id"]).json()
+    [au] = body["items"].values()
+    # Voided by the LMS, never counted: nothing recomputed when the voidings come back.
+    assert au["passed"] and au["rejected"] == 2
+    assert au["bestScore"] == 0.8 and au["failedAttempts"] == 0
+    assert body["completed"] and body["satisfied"]
+    # Not cmi5 defined (no cmi5 category): not counted, yet not the LMS's to void.
+    rejected = sql(
+        dsn,
+        "SELECT id FROM statements WHERE registration = $1 AND verb = $2",
+        uuid.UUID(finished.registration),
+        ADL + "failed",
+    )
+    assert voidings_of(dsn, [str(r["id"]) for r in rejected]) == {}
+
+
 def test_redelivery_and_rebuild_from_offset_zero_give_the_same_state(
-    srv: Server, dsn: str, finished: Learner, voided: Learner
+    srv: Server, dsn: str, finished: Learner, voided: Learner, violated: dict[str, str]
 ) -> None:
     before = snapshot(dsn)
     statements_before = sql(dsn, "SELECT count(*) FROM statements")[0][0]
@@ -415,6 +490,8 @@ def test_redelivery_and_rebuild_from_offset_zero_give_the_same_state(
     assert snapshot(dsn) == before
     assert sql(dsn, "SELECT count(*) FROM statements")[0][0] == statements_before
     assert completed_events(dsn, finished.course_id) == events_before == 1
+    targets = [violated["passed again"], violated["failed after passed"]]
+    assert voidings_of(dsn, targets) == dict.fromkeys(targets, 1)
 
 
 @pytest.mark.parametrize(
