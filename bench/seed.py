@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
     with database(settings) as runtime:
         dsn = runtime.settings.database_url
         seeded, elapsed = _seed(dsn, args)
-        print("ANALYZE ...", file=sys.stderr, flush=True)
-        asyncio.run(_analyze(dsn))
+        print("VACUUM (ANALYZE) ...", file=sys.stderr, flush=True)
+        asyncio.run(_vacuum_analyze(dsn))
     print(
         f"seeded {seeded:,} statements in {elapsed:.1f} s ({seeded / elapsed:,.0f}/s)"
         f" with {args.jobs} jobs into {_where(args)}"
@@ -187,13 +187,15 @@ def build_rows(part: _Part) -> list[StatementRow]:
     return rows
 
 
-async def _analyze(dsn: str) -> None:
-    """Fresh planner statistics, or the first queries plan for an empty table."""
+async def _vacuum_analyze(dsn: str) -> None:
+    """What autovacuum does to a store that grew over time, done at once: planner statistics
+    (or the first queries plan for an empty table), the visibility map, and summaries of the
+    BRIN index on `stored` (an unsummarized block range matches every `since`)."""
     import asyncpg
 
     conn = await asyncpg.connect(dsn)
     try:
-        for table in ("statements", "statement_agents", "statement_activities"):
-            await conn.execute(f"ANALYZE {table}")
+        for table in ("statements", "statement_ids", "statement_agents", "statement_activities"):
+            await conn.execute(f"VACUUM (ANALYZE) {table}")
     finally:
         await conn.close()

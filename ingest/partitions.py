@@ -4,6 +4,10 @@ Each server keeps the coming months' partitions in place (at start, then hourly)
 write path never lands in the default partition; bulk loads of older statements make their
 months first. Creating one is idempotent and serialised in the database, so any number of
 workers may do it at once. On a TimescaleDB hypertable it is a no-op (chunks are automatic).
+
+Hourly, one worker of the cluster also refreshes the planner statistics of the partitioned
+tables themselves: autovacuum analyzes each partition but never a partitioned parent, whose
+statistics the planner uses for joins across partitions.
 """
 
 from __future__ import annotations
@@ -36,8 +40,26 @@ async def keep_partitions_ahead(pool: asyncpg.Pool) -> None:
         now = datetime.now(UTC)
         try:
             await ensure_partitions(pool, now, now + timedelta(days=31 * MONTHS_AHEAD))
+            await analyze_partitioned_tables(pool)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("could not create statement partitions (will retry): %s", exc)
             await asyncio.sleep(60)
             continue
         await asyncio.sleep(CHECK_EVERY_S)
+
+
+PARTITIONED_TABLES = ("statements", "statement_agents", "statement_activities")
+_ANALYZE_LOCK = 0x414E4C5A  # "ANLZ": one analyzer at a time across the cluster
+
+
+async def analyze_partitioned_tables(pool: asyncpg.Pool) -> bool:
+    """ANALYZE the partitioned parents unless another worker is at it; whether this one did."""
+    async with pool.acquire() as conn:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _ANALYZE_LOCK):
+            return False
+        try:
+            for table in PARTITIONED_TABLES:
+                await conn.execute(f"ANALYZE {table}")
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _ANALYZE_LOCK)
+    return True

@@ -94,7 +94,8 @@ def _filters(q: StatementQuery, sql: _Sql, alias: str) -> list[str]:
 def _driving_table(q: StatementQuery, sql: _Sql) -> tuple[str, str] | None:
     """The side table to walk in seq order when the query names an agent or an activity:
     its (key, seq) index yields the matches newest first, so a page stops early instead of
-    filtering the whole statement table."""
+    filtering the whole statement table. The side tables are partitioned by `direct`
+    (migration 0016): a direct-only walk reads one partition, a related one merges both."""
     if q.agent is not None:
         direct = "" if q.related_agents else " AND d.direct"
         return "statement_agents d", f"d.agent = {sql.arg(q.agent)}{direct}"
@@ -148,9 +149,12 @@ def build_query(q: StatementQuery, page_size: int, mine: str | None) -> tuple[st
         table, condition = driving
         rest = _filters(msgspec.structs.replace(q, agent=None) if q.agent else
                         msgspec.structs.replace(q, activity=None), sql, "s")  # fmt: skip
+        where = [condition, *rest, *common("s")]
+        if q.after_seq is not None:  # the cursor bounds the index range, not only the join
+            where.append(f"d.seq {'>' if q.ascending else '<'} {sql.arg(q.after_seq)}")
         direct_branch = (
             f"SELECT {columns} FROM {table} JOIN statements s ON s.seq = d.seq"
-            f" WHERE {' AND '.join([condition, *rest, *common('s')])}"
+            f" WHERE {' AND '.join(where)}"
             f" ORDER BY d.seq {order} LIMIT {limit}"
         )
     target_filters = _filters(q, sql, "t")

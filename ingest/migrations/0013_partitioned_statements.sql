@@ -77,7 +77,7 @@ BEGIN
         CREATE TABLE statements_default PARTITION OF statements DEFAULT;
     END IF;
     CREATE INDEX statements_seq ON statements (seq);
-    CREATE INDEX statements_stored ON statements USING brin (stored);
+    CREATE INDEX statements_stored ON statements USING brin (stored) WITH (autosummarize = on);
     CREATE INDEX statements_verb ON statements (verb, seq);
     CREATE INDEX statements_registration ON statements (registration, seq)
         WHERE registration IS NOT NULL;
@@ -89,6 +89,8 @@ END $$;
 
 INSERT INTO statements SELECT * FROM statements_unpartitioned;
 DROP TABLE statements_unpartitioned;
+ANALYZE statements;
+ANALYZE statement_ids;
 
 CREATE OR REPLACE FUNCTION append_statements(
     ids uuid[], stored timestamptz[], verbs text[], registrations uuid[], ref_targets uuid[],

@@ -16,7 +16,7 @@ import pytest
 
 from core.xapi.models import Statement
 from ingest.migrate import migrate, migration_scripts
-from ingest.partitions import ensure_partitions
+from ingest.partitions import PARTITIONED_TABLES, analyze_partitioned_tables, ensure_partitions
 from ingest.postgres import append_batch, copy_batch, stored_bodies
 from ingest.rows import StatementRow, to_row
 
@@ -171,5 +171,24 @@ def test_an_unpartitioned_store_is_converted_without_loss(fresh_database: str) -
                 await append_batch(conn, [rows[0]])
         finally:
             await conn.close()
+
+    asyncio.run(check())
+
+
+def test_the_partitioned_parents_get_planner_statistics(database_url: str) -> None:
+    async def check() -> None:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+        try:
+            async with pool.acquire() as conn:
+                await append_batch(conn, [row(datetime.now(UTC))])
+            assert await analyze_partitioned_tables(pool)
+            analyzed = await pool.fetchval(
+                "SELECT count(DISTINCT starelid) FROM pg_statistic"
+                " WHERE stainherit AND starelid = ANY($1::regclass[])",
+                list(PARTITIONED_TABLES),
+            )
+            assert analyzed == len(PARTITIONED_TABLES)
+        finally:
+            await pool.close()
 
     asyncio.run(check())
