@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import msgspec
 import psutil
 
 from bench.loadgen import LoadResult, build_requests, run_load_process
+from bench.relay_lag import RelayLag
 from bench.server import basic_auth, free_port
 from bench.workload import make_batches
 
@@ -52,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="measure a no-op Granian+Litestar POST (same workers) as the single-request ceiling",
     )
     parser.add_argument("--copy-rows", type=int, default=100_000, help="rows for the COPY ceiling")
+    parser.add_argument(
+        "--kafka",
+        metavar="BOOTSTRAP",
+        help="run the embedded server with Kafka (its outbox relay publishing to these brokers)"
+        " and report the relay's lag (deploy/kafka/kafka.sh start gives one on 127.0.0.1:9092)",
+    )
     parser.add_argument("--json", action="store_true", help="last line: one JSON object")
     parser.add_argument(
         "--results-dir", default=str(RESULTS_DIR), help="where the JSON result goes"
@@ -66,14 +73,16 @@ class _Target(msgspec.Struct):
 
 
 @contextmanager
-def _embedded_server(workers: int) -> Iterator[_Target]:
-    """Our own server on a fresh embedded PostgreSQL, with SQL access to it for the ceiling."""
+def _embedded_server(workers: int, kafka: str | None = None) -> Iterator[_Target]:
+    """Our own server on a fresh embedded PostgreSQL, with SQL access to it for the ceiling;
+    with `kafka`, its relay publishes every statement to those brokers."""
     from bench.server import local_server, server_processes
     from ingest.embedded_postgres import start_embedded_postgres
 
     data_dir = Path(tempfile.mkdtemp(prefix="hyperedu-bench-"))
     try:
-        with local_server(data_dir, workers=workers) as target:
+        env = {"HYPEREDU_KAFKA_BOOTSTRAP": kafka} if kafka else None
+        with local_server(data_dir, workers=workers, env=env) as target:
             assert target.pid is not None
             pg, dsn = start_embedded_postgres(data_dir)
             try:
@@ -143,8 +152,9 @@ def _run_batch_size(target: _Target, batch: int, args: argparse.Namespace) -> di
         },
     )
     per_client = max(1, args.connections // args.clients)
+    lag = RelayLag(target.database_url) if args.kafka and target.database_url else None
     cpu_before = _cpu_seconds(target.server_pids)
-    with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
+    with lag or nullcontext(), multiprocessing.get_context("spawn").Pool(args.clients) as pool:
         parts = pool.map(
             run_load_process,
             [(target.endpoint + "statements", requests, per_client, args.duration)] * args.clients,
@@ -166,6 +176,7 @@ def _run_batch_size(target: _Target, batch: int, args: argparse.Namespace) -> di
         "errors": result.errors + sum(n for s, n in result.statuses.items() if s != 200),
         "statuses": {str(k): v for k, v in result.statuses.items()},
         "server_cpu_s_per_1000": cpu / statements * 1000 if statements else None,
+        **(lag.result() if lag else {}),
     }
 
 
@@ -222,6 +233,11 @@ def _print_table(results: list[dict[str, Any]], ceiling: float | None) -> None:
         )
         if ceiling:
             line += f" {r['statements_per_s'] / ceiling:>6.2f}"
+        if "relay_lag_max" in r:
+            line += (
+                f"  relay lag max {r['relay_lag_max']:,} p95 {r['relay_lag_p95']:,},"
+                f" caught up in {r['relay_catch_up_s']} s"
+            )
         print(line, flush=True)
 
 
@@ -240,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     else:
-        context = _embedded_server(args.workers)
+        context = _embedded_server(args.workers, args.kafka)
     with context as target:
         results = []
         for batch in batches:
