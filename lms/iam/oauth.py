@@ -146,6 +146,14 @@ async def _client_credentials_grant(
         credential = await iam.credentials.verify(key, secret)
     except (KeyError, HyperEduError):
         raise OAuthError("invalid_client", "client authentication failed", 401) from None
+    if credential.bound is not None or not credential.may_void:
+        # A bearer token carries scopes only: it would shed the launch binding and the
+        # no-voiding rule of a cmi5 AU's credential, so those use HTTP Basic alone.
+        raise OAuthError(
+            "unauthorized_client",
+            "this credential is limited to its cmi5 launch and cannot be exchanged for a token",
+            400,
+        )
     scopes = _granted(credential.scopes, form.get("scope"))
     access = await iam.access.issue("client", credential.key, scopes)
     return _token_response(access, iam.access.lifetime, scopes)

@@ -302,6 +302,22 @@ def test_the_au_credential_expires(
     assert late.status_code == 401
 
 
+def test_the_au_credential_cannot_be_exchanged_for_a_bearer_token(
+    server: Server, api: Callable[..., httpx.Response], course: dict[str, Any]
+) -> None:
+    launched = launch(server, api, course)
+    token = fetch(launched["params"]["fetch"]).json()["auth-token"]
+    exchanged = httpx.post(
+        server.url + "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": "Basic " + token},
+        timeout=30,
+    )
+    assert exchanged.status_code == 400
+    assert exchanged.json()["error"] == "unauthorized_client"
+    assert "access_token" not in exchanged.json()
+
+
 def test_other_credentials_still_void(client: httpx.Client) -> None:
     target = client.post(
         "/xapi/statements",
