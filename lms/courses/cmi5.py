@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import msgspec
 
+from core.cmi5 import CATEGORY, EXTENSIONS, SESSION_ID
 from lms.courses.models import Cmi5Payload
 from lms.courses.tracking import learner_agent
 from lrs.credentials import Binding
@@ -25,9 +26,6 @@ from lrs.parameters import agent_key_param
 
 LAUNCH_DATA = "LMS.LaunchData"
 LAUNCH_MODE = "Normal"
-EXTENSIONS = "https://w3id.org/xapi/cmi5/context/extensions/"
-SESSION_ID = EXTENSIONS + "sessionid"
-CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 # What an AU does with the LRS: its statements, its own reads, its State and the learner's
 # preferences (an Agent Profile document, cmi5 11.0). Never voiding (cmi5 9.3).
 AU_SCOPES = "statements/write statements/read/mine state profile"

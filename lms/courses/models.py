@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from core.cmi5 import MoveOn
+
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Description = Annotated[str, Meta(max_length=20_000)]
 Position = Annotated[int, Meta(ge=0)]
@@ -113,16 +115,6 @@ class LaunchPayload(_In, frozen=True):
 
     launch_url: Url
     activity_id: Url | None = None
-
-
-class MoveOn(enum.StrEnum):
-    """When the LMS counts an AU as met (cmi5 13.1.4, the AU's `moveOn`)."""
-
-    PASSED = "Passed"
-    COMPLETED = "Completed"
-    COMPLETED_AND_PASSED = "CompletedAndPassed"
-    COMPLETED_OR_PASSED = "CompletedOrPassed"
-    NOT_APPLICABLE = "NotApplicable"
 
 
 class LaunchMethod(enum.StrEnum):

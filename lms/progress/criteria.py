@@ -16,18 +16,11 @@ with no criteria is never completed, and one with no moveOn never satisfied.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 import msgspec
 
-
-class MoveOn(enum.StrEnum):
-    PASSED = "Passed"
-    COMPLETED = "Completed"
-    COMPLETED_AND_PASSED = "CompletedAndPassed"
-    COMPLETED_OR_PASSED = "CompletedOrPassed"
-    NOT_APPLICABLE = "NotApplicable"
+from core.cmi5 import MoveOn
 
 
 class CompletionCriteria(msgspec.Struct, frozen=True, forbid_unknown_fields=True, rename="camel"):

@@ -16,6 +16,7 @@ from datetime import datetime
 
 import msgspec
 
+from core import cmi5
 from lms.progress.iris import LmsIris
 
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -27,8 +28,6 @@ PASSED = ADL + "passed"
 FAILED = ADL + "failed"
 SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
 VOIDED = ADL + "voided"
-# cmi5 9.6.2.1: a "cmi5 defined" statement names this category; cmi5 9 rules bind those only.
-CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 COUNTED_VERBS = frozenset({LAUNCHED, EXPERIENCED, COMPLETED, ANSWERED, PASSED, FAILED})
 
 _DURATION = re.compile(
@@ -204,7 +203,7 @@ def _course_of(context: _Context, iris: LmsIris) -> str | None:
 def _is_cmi5(context: _Context) -> bool:
     activities = context.context_activities
     return activities is not None and any(
-        a.id == CMI5_CATEGORY for a in _listed(activities.category)
+        a.id == cmi5.CATEGORY for a in _listed(activities.category)
     )
 
 
