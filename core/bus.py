@@ -71,17 +71,26 @@ async def consume_forever(
 ) -> None:
     """Run `handle` on a consumer of `group`, reopening it with back-off when anything fails:
     the supervision every long-running consumer needs, written once. Cancel to stop."""
+
+    async def consume() -> None:
+        consumer = await bus.consumer(group, topic)
+        try:
+            await handle(consumer)
+        finally:
+            await consumer.close()
+
+    await restart_forever(f"{name} consumer", consume)
+
+
+async def restart_forever(name: str, run: Callable[[], Awaitable[None]]) -> None:
+    """Run `run` again, with back-off, whenever it fails or returns. Cancel to stop."""
     pause = 0.5
     while True:
         try:
-            consumer = await bus.consumer(group, topic)
-            try:
-                await handle(consumer)
-            finally:
-                await consumer.close()
+            await run()
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("%s consumer failed; restarting in %.1f s", name, pause)
+            log.exception("%s failed; restarting in %.1f s", name, pause)
             await asyncio.sleep(pause)
             pause = min(pause * 2, 30.0)

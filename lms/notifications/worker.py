@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Coroutine
 from typing import Any
 
 import asyncpg
 
+from core.bus import consume_forever, restart_forever
 from core.config import Settings
 from ingest.bus_postgres import PostgresBus
 from lms.notifications.config import NotificationSettings, load_notification_settings
@@ -24,7 +24,6 @@ from lms.notifications.inbox import CONSUMER_GROUP, TOPICS, consume_events
 from lms.notifications.websocket import HUB_KEY, Hub
 from lrs.state import LrsState
 
-log = logging.getLogger(__name__)
 _KEY = "lms.notifications"
 
 
@@ -38,25 +37,25 @@ class NotificationsWorker:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        runs: dict[str, Callable[[], Awaitable[None]]] = {
-            "hub": lambda: self.hub.listen(self._dsn),
-            "dispatcher": lambda: self._dispatcher.run(self._dsn),
-            **{f"events {topic}": self._events(topic) for topic in TOPICS},
+        runs: dict[str, Coroutine[Any, Any, None]] = {
+            "hub": restart_forever("notifications hub", lambda: self.hub.listen(self._dsn)),
+            "dispatcher": restart_forever(
+                "notifications dispatcher", lambda: self._dispatcher.run(self._dsn)
+            ),
+            **{
+                f"events {topic}": consume_forever(
+                    self._bus,
+                    CONSUMER_GROUP,
+                    topic,
+                    lambda consumer: consume_events(consumer, self._pool),
+                    name=f"notifications {topic}",
+                )
+                for topic in TOPICS
+            },
         }
         self._tasks = [
-            asyncio.create_task(_restarting(name, run), name=f"lms-notifications {name}")
-            for name, run in runs.items()
+            asyncio.create_task(run, name=f"lms-notifications {name}") for name, run in runs.items()
         ]
-
-    def _events(self, topic: str) -> Callable[[], Awaitable[None]]:
-        async def run() -> None:
-            consumer = await self._bus.consumer(CONSUMER_GROUP, topic)
-            try:
-                await consume_events(consumer, self._pool)
-            finally:
-                await consumer.close()
-
-        return run
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -66,19 +65,6 @@ class NotificationsWorker:
                 await task
         await self._bus.close()
         await self._dispatcher.close()
-
-
-async def _restarting(name: str, run: Callable[[], Awaitable[None]]) -> None:
-    pause = 0.5
-    while True:
-        try:
-            await run()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("notifications %s failed; restarting in %.1f s", name, pause)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 30.0)
 
 
 async def start(app_state: Any) -> None:
