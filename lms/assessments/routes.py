@@ -35,9 +35,8 @@ from lms.assessments.models import (
     TestIn,
 )
 from lms.assessments.review import delivered
-from lms.assessments.service import Caller
 from lms.assessments.statements import AssessmentIris, send_pending
-from lms.iam.access import AUTHENTICATED, authorize, principal_of
+from lms.iam.access import AUTHENTICATED, Caller, authorize, principal_of
 from lms.iam.roles import Permission
 from lrs.state import LrsState
 

@@ -9,7 +9,6 @@ to the bus outbox in it, so they commit with the change that decides them.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,26 +37,7 @@ from lms.assessments.models import (
 from lms.assessments.scoring import ResponseError, checked_response, credit
 from lms.assessments.statements import AssessmentIris, AttemptStatements
 from lms.courses.lookup import course_exists, courses_with_test, registration_of
-from lms.iam.access import Principal
-from lms.iam.roles import Permission, Role
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    user_id: str
-    admin: bool
-    author: bool
-
-    @classmethod
-    def of(cls, principal: Principal) -> Caller:
-        return cls(
-            principal.subject,
-            Role.ADMIN in principal.roles,
-            principal.may(Permission.AUTHOR_CONTENT),
-        )
-
-    def owns(self, row: Any) -> bool:
-        return self.admin or (self.author and row["owner"] == self.user_id)
+from lms.iam.access import Caller
 
 
 def now() -> datetime:

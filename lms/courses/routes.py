@@ -39,8 +39,7 @@ from lms.courses.models import (
     Order,
     Tracked,
 )
-from lms.courses.service import Caller
-from lms.iam.access import AUTHENTICATED, authorize, principal_of
+from lms.iam.access import AUTHENTICATED, Caller, authorize, principal_of
 from lms.iam.roles import Permission
 from lrs.state import LrsState
 
@@ -277,7 +276,7 @@ async def list_enrolments(request: Request[Any, Any, Any], course_id: uuid.UUID)
     caller = _caller(request)
     async with LrsState.of(request).pool.acquire() as conn:
         row = await service.readable_course(conn, course_id, caller)
-        learner = None if caller.may_edit(row) else caller.user_id
+        learner = None if caller.owns(row) else caller.user_id
         return [Enrolment(**r) for r in await store.enrolments(conn, course_id, learner)]
 
 

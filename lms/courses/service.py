@@ -7,7 +7,6 @@ that same transaction, so a change and its event commit together or not at all.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -42,26 +41,7 @@ from lms.courses.models import (
     ModuleIn,
     ModulePatch,
 )
-from lms.iam.access import Principal
-from lms.iam.roles import Permission, Role
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    user_id: str
-    admin: bool
-    author: bool
-
-    @classmethod
-    def of(cls, principal: Principal) -> Caller:
-        return cls(
-            principal.subject,
-            Role.ADMIN in principal.roles,
-            principal.may(Permission.AUTHOR_CONTENT),
-        )
-
-    def may_edit(self, course: asyncpg.Record) -> bool:
-        return self.admin or (self.author and course["owner"] == self.user_id)
+from lms.iam.access import Caller
 
 
 async def publish(conn: asyncpg.Connection, event: DomainEvent) -> None:
@@ -93,7 +73,7 @@ async def editable_course(conn: asyncpg.Connection, course_id: uuid.UUID, caller
     row = await store.course(conn, course_id, for_update=True)
     if row is None or (row["status"] != CourseStatus.PUBLISHED and not caller.author):
         raise NotFound(f"no course {course_id}")
-    if not caller.may_edit(row):
+    if not caller.owns(row):
         raise Forbidden("only the course's owner (or an admin) may change it")
     return row
 
@@ -382,7 +362,7 @@ async def enrol(conn: asyncpg.Connection, course: Any, caller: Caller, learner: 
     """Enrol `learner` (the caller when None); others may be enrolled by who edits the course."""
     if course["status"] != CourseStatus.PUBLISHED:
         raise Conflict("only a published course takes enrolments")
-    if learner is not None and learner != caller.user_id and not caller.may_edit(course):
+    if learner is not None and learner != caller.user_id and not caller.owns(course):
         raise Forbidden("only the course's owner (or an admin) may enrol someone else")
     learner = learner or caller.user_id
     if not learner.strip():

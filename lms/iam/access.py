@@ -8,6 +8,7 @@ role change, a disable or a logout takes effect at once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,27 @@ class Principal:
 
     def may(self, permission: Permission) -> bool:
         return any(permits(role, permission) for role in self.roles)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who calls an LMS service, as the authoring modules (courses, assessments) check it."""
+
+    user_id: str
+    admin: bool
+    author: bool
+
+    @classmethod
+    def of(cls, principal: Principal) -> Caller:
+        return cls(
+            principal.subject,
+            Role.ADMIN in principal.roles,
+            principal.may(Permission.AUTHOR_CONTENT),
+        )
+
+    def owns(self, row: Mapping[str, Any]) -> bool:
+        """An admin, or the author who owns `row` (a course, bank or test with an `owner`)."""
+        return self.admin or (self.author and row["owner"] == self.user_id)
 
 
 async def identify(iam: IamState, authorization: str | None) -> Principal:
