@@ -70,6 +70,7 @@ class _Target(msgspec.Struct):
     auth: str
     database_url: str | None
     server_pids: list[int]
+    data_dir: Path | None = None  # the embedded PostgreSQL's, to sample its CPU
 
 
 @contextmanager
@@ -87,7 +88,7 @@ def _embedded_server(workers: int, kafka: str | None = None) -> Iterator[_Target
             pg, dsn = start_embedded_postgres(data_dir)
             try:
                 pids = [p.pid for p in server_processes(target.pid)]
-                yield _Target(target.endpoint, target.auth, dsn, pids)
+                yield _Target(target.endpoint, target.auth, dsn, pids, data_dir)
             finally:
                 pg.cleanup()
     finally:
@@ -119,6 +120,26 @@ def _noop_server(workers: int) -> Iterator[_Target]:
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=60)
+
+
+def _postgres_pids(data_dir: Path) -> list[int]:
+    """The embedded PostgreSQL's postmaster (started on data_dir/pg) and its backends."""
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if process.info["name"] == "postgres" and str(data_dir / "pg") in " ".join(cmdline):
+            return [process.pid, *(c.pid for c in process.children(recursive=True))]
+    return []
+
+
+def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    cpu = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        cpu[pid] = times.user + times.system
+    return cpu
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -153,6 +174,7 @@ def _run_batch_size(target: _Target, batch: int, args: argparse.Namespace) -> di
     )
     per_client = max(1, args.connections // args.clients)
     lag = RelayLag(target.database_url) if args.kafka and target.database_url else None
+    database_before = _cpu_by_pid(_postgres_pids(target.data_dir)) if target.data_dir else {}
     cpu_before = _cpu_seconds(target.server_pids)
     with lag or nullcontext(), multiprocessing.get_context("spawn").Pool(args.clients) as pool:
         parts = pool.map(
@@ -160,6 +182,9 @@ def _run_batch_size(target: _Target, batch: int, args: argparse.Namespace) -> di
             [(target.endpoint + "statements", requests, per_client, args.duration)] * args.clients,
         )
     cpu = _cpu_seconds(target.server_pids) - cpu_before
+    # backends that started during the run count from zero
+    database_after = _cpu_by_pid(_postgres_pids(target.data_dir)) if target.data_dir else {}
+    database_cpu = sum(t - database_before.get(pid, 0.0) for pid, t in database_after.items())
     result = LoadResult()
     for part in parts:
         result.merge(part)
@@ -176,6 +201,11 @@ def _run_batch_size(target: _Target, batch: int, args: argparse.Namespace) -> di
         "errors": result.errors + sum(n for s, n in result.statuses.items() if s != 200),
         "statuses": {str(k): v for k, v in result.statuses.items()},
         "server_cpu_s_per_1000": cpu / statements * 1000 if statements else None,
+        **(
+            {"postgres_cpu_s_per_1000": database_cpu / statements * 1000 if statements else None}
+            if database_after
+            else {}
+        ),
         **(lag.result() if lag else {}),
     }
 
@@ -221,7 +251,7 @@ async def copy_ceiling(dsn: str, rows_total: int) -> float:
 
 
 def _print_table(results: list[dict[str, Any]], ceiling: float | None) -> None:
-    header = f"{'batch':>6} {'stmts/s':>10} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'cpu s/1k':>9}"
+    header = f"{'batch':>6} {'stmts/s':>10} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'cpu s/1k':>9} {'pg s/1k':>8}"
     if ceiling:
         header += f" {'ratio':>6}"
     print(header)
@@ -230,6 +260,7 @@ def _print_table(results: list[dict[str, Any]], ceiling: float | None) -> None:
             f"{r['batch']:>6} {r['statements_per_s']:>10.0f} {r['requests_per_s']:>9.0f} {r['p50_ms']:>8.1f}"
             f" {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7}"
             f" {(r['server_cpu_s_per_1000'] or 0):>9.3f}"
+            f" {(r.get('postgres_cpu_s_per_1000') or 0):>8.3f}"
         )
         if ceiling:
             line += f" {r['statements_per_s'] / ceiling:>6.2f}"

@@ -32,9 +32,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_document_bytes: int = 1024 * 1024
     # Group commit: one COPY per batch of at most this many statements ...
     batch_max_statements: int = 5000
-    # ... and, if set, gathered for this long before the COPY (milliseconds). 0: the batch is
-    # whatever queued while the previous commit ran, which adapts to load by itself.
-    batch_window_ms: float = 0.0
+    # ... and, under concurrent load (the previous batch served several requests), gathered
+    # for this long more before the commit (milliseconds): fewer, larger commits cost less
+    # per statement (measured at batch 1: server CPU -30 %, PostgreSQL CPU -50 %). A lone
+    # request commits at once. 0: the batch is whatever queued while the previous commit ran.
+    batch_window_ms: float = 2.0
     # Statements accepted but not yet committed, per worker; past it requests get 503.
     queue_max_statements: int = 50000
     # Asyncpg pool size per worker (the writer uses one connection, queries the rest).
