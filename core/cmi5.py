@@ -23,3 +23,5 @@ class MoveOn(enum.StrEnum):
 CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 EXTENSIONS = "https://w3id.org/xapi/cmi5/context/extensions/"
 SESSION_ID = EXTENSIONS + "sessionid"
+# The State document the LMS writes at launch; the AU reads it and MUST NOT change it (10.0).
+LAUNCH_DATA = "LMS.LaunchData"

@@ -27,7 +27,15 @@ from litestar.datastructures import MultiDict
 from litestar.handlers import HTTPRouteHandler
 
 from core.auth import Action, require
-from core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, PreconditionFailed
+from core.cmi5 import LAUNCH_DATA
+from core.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+)
 from lrs.parameters import agent_key_param, iri_param, reject_unknown, timestamp_param, uuid_param
 from lrs.state import LrsState, authenticate
 
@@ -140,7 +148,7 @@ async def write(
     reject_unknown(request.query_params, _allowed(resource))
     collection, doc_id = parse_target(resource, request.query_params, id_required=True)
     assert doc_id is not None
-    await _check_own_state(request, resource, collection)
+    await _check_own_state(request, resource, collection, doc_id)
     content = await request.body()
     _check_size(content, state.settings.max_document_bytes)
     content_type = request.headers.get("content-type") or DEFAULT_CONTENT_TYPE
@@ -170,7 +178,7 @@ async def remove(request: Request[Any, Any, Any], resource: DocumentResource) ->
     collection, doc_id = parse_target(
         resource, request.query_params, id_required=not resource.deletes_collections
     )
-    await _check_own_state(request, resource, collection)
+    await _check_own_state(request, resource, collection, doc_id)
     async with state.pool.acquire() as conn, conn.transaction():
         if doc_id is None:
             await delete_collection(conn, collection)
@@ -195,12 +203,19 @@ async def _authorized(request: Request[Any, Any, Any], action: Action) -> LrsSta
 
 
 async def _check_own_state(
-    request: Request[Any, Any, Any], resource: DocumentResource, collection: Collection
+    request: Request[Any, Any, Any],
+    resource: DocumentResource,
+    collection: Collection,
+    doc_id: str | None,
 ) -> None:
-    """A cmi5 AU's credential writes only its learner's State (`lrs.credentials.Binding`)."""
+    """A cmi5 AU's credential writes only its learner's State (`lrs.credentials.Binding`),
+    and never the LMS's LMS.LaunchData document (nor a whole collection, which holds it)."""
     bound = (await authenticate(request)).bound  # already authenticated: cached on the request
-    if bound is not None and resource.kind is Kind.STATE:
-        bound.check_agent(collection.agent)
+    if bound is None or resource.kind is not Kind.STATE:
+        return
+    bound.check_agent(collection.agent)
+    if doc_id is None or doc_id == LAUNCH_DATA:
+        raise Forbidden(f"cmi5 10.0: an AU may not modify or delete the {LAUNCH_DATA} document")
 
 
 def _version(request: Request[Any, Any, Any]) -> str:

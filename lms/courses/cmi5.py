@@ -24,7 +24,6 @@ from lms.courses.tracking import learner_agent
 from lrs.credentials import Binding
 from lrs.parameters import agent_key_param
 
-LAUNCH_DATA = "LMS.LaunchData"
 LAUNCH_MODE = "Normal"
 # What an AU does with the LRS: its statements, its own reads, its State and the learner's
 # preferences (an Agent Profile document, cmi5 11.0). Never voiding (cmi5 9.3).

@@ -16,6 +16,7 @@ import asyncpg
 import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post, put
 
+from core.cmi5 import LAUNCH_DATA
 from core.errors import Conflict, Forbidden, NotFound
 from lms.courses import cmi5, service, store, tracking, worker
 from lms.courses.iris import CourseIris
@@ -366,7 +367,7 @@ async def _launch_cmi5(
             activity_id=launch.activity_id,
             agent=launch.actor,
             registration=registration,
-            state_id=cmi5.LAUNCH_DATA,
+            state_id=LAUNCH_DATA,
             document=launch.launch_data(return_url),
         )
     launched = tracking.item_statement(

@@ -464,6 +464,33 @@ def test_the_au_writes_only_its_learners_state(
     assert deleted.status_code == 403
 
 
+def test_the_au_may_read_but_not_change_its_launch_data(
+    server: Server, api: Callable[..., httpx.Response], course: dict[str, Any]
+) -> None:
+    launched = launch(server, api, course)
+    headers = au_headers(fetch(launched["params"]["fetch"]).json()["auth-token"])
+    target = {
+        "activityId": launched["params"]["activityId"],
+        "agent": launched["params"]["actor"],
+        "registration": launched["params"]["registration"],
+    }
+    url = server.url + "/xapi/activities/state"
+    launch_data = {**target, "stateId": "LMS.LaunchData"}
+    before = httpx.get(url, params=launch_data, headers=headers, timeout=30)
+    assert before.status_code == 200
+
+    for changed in (
+        httpx.put(url, params=launch_data, json={"launchMode": "Review"}, headers=headers),
+        httpx.post(url, params=launch_data, json={"launchMode": "Review"}, headers=headers),
+        httpx.delete(url, params=launch_data, headers=headers),
+        httpx.delete(url, params=target, headers=headers),  # the whole collection holds it
+    ):
+        assert changed.status_code == 403
+        assert "cmi5 10.0" in changed.json()["message"]
+    after = httpx.get(url, params=launch_data, headers=headers, timeout=30)
+    assert after.json() == before.json()
+
+
 def cmi5_statement(
     launched: dict[str, Any], headers: dict[str, str], verb: str, **extra: Any
 ) -> dict[str, Any]:
