@@ -3,15 +3,18 @@ and helpers to start a server of our own when a test needs other settings."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -67,6 +70,31 @@ def statement(actor_email: str) -> dict[str, object]:
         "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
         "object": {"id": f"http://example.com/activities/{uuid.uuid4().hex}"},
     }
+
+
+def sql(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
+    """Run one query on the test's PostgreSQL; its rows."""
+
+    async def run() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await conn.fetch(query, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+@pytest.fixture(scope="module")
+def api(server: Server) -> Callable[..., httpx.Response]:
+    """`api(method, path, as_, **kw)`: a request to /api/v1 as one of the test's people."""
+
+    def call(method: str, path: str, as_: dict[str, Any], **kw: Any) -> httpx.Response:
+        return httpx.request(
+            method, server.url + "/api/v1" + path, headers=as_["headers"], timeout=30, **kw
+        )
+
+    return call
 
 
 @pytest.fixture(scope="session")

@@ -288,16 +288,6 @@ def who(server: Server, data_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def api(server: Server) -> Callable[..., httpx.Response]:
-    def call(method: str, path: str, as_: dict[str, Any], **kw: Any) -> httpx.Response:
-        return httpx.request(
-            method, server.url + API + path, headers=as_["headers"], timeout=30, **kw
-        )
-
-    return call
-
-
-@pytest.fixture(scope="module")
 def bank(api: Callable[..., httpx.Response], who: dict[str, Any]) -> dict[str, Any]:
     made = api("POST", "/question-banks", who["owner"], json={"title": "Geography"})
     assert made.status_code == 201, made.text

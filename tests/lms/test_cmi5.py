@@ -4,7 +4,6 @@ expires and may not void statements (cmi5 9.3: "The AU MUST NOT void statements"
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import time
@@ -14,12 +13,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.conftest import Server
-from tests.lms.conftest import XAPI
+from tests.lms.conftest import XAPI, sql
 from tests.lms.test_courses import person
 
 API = "/api/v1"
@@ -27,27 +25,6 @@ ADL = "http://adlnet.gov/expapi/verbs/"
 CMI5 = "https://w3id.org/xapi/cmi5/context/extensions/"
 PUBLISHER_ID = "https://au.example/courses/geology/aus/intro"
 CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
-
-
-def sql(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
-    async def run() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return await conn.fetch(query, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
-
-
-@pytest.fixture(scope="module")
-def api(server: Server) -> Callable[..., httpx.Response]:
-    def call(method: str, path: str, as_: dict[str, Any], **kw: Any) -> httpx.Response:
-        return httpx.request(
-            method, server.url + API + path, headers=as_["headers"], timeout=30, **kw
-        )
-
-    return call
 
 
 @pytest.fixture(scope="module")

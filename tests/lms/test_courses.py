@@ -47,16 +47,6 @@ def who(server: Server, data_dir: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-@pytest.fixture(scope="module")
-def api(server: Server) -> Callable[..., httpx.Response]:
-    def call(method: str, path: str, as_: dict[str, Any], **kw: Any) -> httpx.Response:
-        return httpx.request(
-            method, server.url + API + path, headers=as_["headers"], timeout=30, **kw
-        )
-
-    return call
-
-
 def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:

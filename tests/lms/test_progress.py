@@ -18,7 +18,7 @@ from lms.progress.consumer import CONSUMER_GROUP, reset_projection
 from lms.progress.criteria import ActivityState, CompletionCriteria, MoveOn, item_met, judge
 from lms.progress.observation import duration_ms
 from tests.conftest import Server
-from tests.lms.conftest import XAPI, bearer, create_user, password_grant
+from tests.lms.conftest import XAPI, bearer, create_user, password_grant, sql
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
@@ -48,17 +48,6 @@ def users(srv: Server) -> dict[str, dict[str, str]]:
         assert response.status_code == 200, response.text
         out[name] = {**user, "headers": bearer(response.json()["access_token"])}  # type: ignore[dict-item]
     return out
-
-
-def sql(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
-    async def run() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return await conn.fetch(query, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
 
 
 class Learner:
