@@ -120,6 +120,17 @@ def plan(result: dict[str, Any], args: argparse.Namespace) -> tuple[list[str], d
             "",
         ]
 
+    pg_per_1000 = row.get("postgres_cpu_s_per_1000")
+    if pg_per_1000:
+        pg_cores = statements * pg_per_1000 / 1000
+        lines += [
+            f"PostgreSQL CPU (measured at this batch size: {pg_per_1000:.3f} s per 1000"
+            " statements, commits and index upkeep included):",
+            f"  busy cores   = {statements:,.0f} x {pg_per_1000:.3f} / 1000 = {pg_cores:,.1f};"
+            f" planned at {u:.0%}: {pg_cores / u:,.1f} cores across the write nodes",
+            "",
+        ]
+
     partitions = math.ceil(statements / (args.partition_rps * u))
     per_shard = statements / (shards or 1)
     lines += [
@@ -131,7 +142,7 @@ def plan(result: dict[str, Any], args: argparse.Namespace) -> tuple[list[str], d
         f"  relays       = {shards or 1}, one per PostgreSQL write node (a database elects one),"
         f" each publishing {per_shard:,.0f} statements/s"
         + (
-            f" - above the assumed {args.relay_rps:,.0f}/s of one relay: measure it"
+            f" - above {u:.0%} of the assumed {args.relay_rps:,.0f}/s of one relay: measure it"
             if per_shard > args.relay_rps * u
             else f" (assumed capacity {args.relay_rps:,.0f}/s)"
         ),
