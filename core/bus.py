@@ -10,6 +10,7 @@ idempotent (by statement id for the statement stream, by event id for domain eve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
@@ -80,6 +81,37 @@ async def consume_forever(
             await consumer.close()
 
     await restart_forever(f"{name} consumer", consume)
+
+
+class ConsumerTask:
+    """`consume_forever` as a background task beside a server: `start()`, then `stop()` when
+    the server ends, which also closes the bus."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        group: str,
+        topic: str,
+        handle: Callable[[Consumer], Awaitable[None]],
+        *,
+        name: str,
+    ) -> None:
+        self._bus = bus
+        self._run = (group, topic, handle, name)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        group, topic, handle, name = self._run
+        self._task = asyncio.create_task(
+            consume_forever(self._bus, group, topic, handle, name=name), name=f"consumer {name}"
+        )
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._bus.close()
 
 
 async def restart_forever(name: str, run: Callable[[], Awaitable[None]]) -> None:

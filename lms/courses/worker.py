@@ -7,13 +7,11 @@ idempotent. Every worker may run one: the bus lets one reader of the group work 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 import asyncpg
 
-from core.bus import Consumer, consume_forever
+from core.bus import Consumer, ConsumerTask
 from core.events import COURSES_TOPIC
 from ingest.bus_postgres import PostgresBus
 from lms.courses.catalogue import CONSUMER_GROUP, consume
@@ -23,28 +21,13 @@ from lrs.state import LrsState
 _KEY = "lms.catalogue"
 
 
-class CatalogueWorker:
+class CatalogueWorker(ConsumerTask):
     def __init__(self, pool: asyncpg.Pool, dsn: str, iris: CourseIris) -> None:
-        self._pool = pool
-        self._bus = PostgresBus(dsn)  # domain events live in the PostgreSQL outbox
-        self._iris = iris
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="lms-catalogue")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._bus.close()
-
-    async def _run(self) -> None:
         async def handle(consumer: Consumer) -> None:
-            await consume(consumer, self._pool, self._iris)
+            await consume(consumer, pool, iris)
 
-        await consume_forever(self._bus, CONSUMER_GROUP, COURSES_TOPIC, handle, name="catalogue")
+        # domain events live in the PostgreSQL outbox
+        super().__init__(PostgresBus(dsn), CONSUMER_GROUP, COURSES_TOPIC, handle, name="catalogue")
 
 
 async def start(app_state: Any) -> None:

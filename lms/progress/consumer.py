@@ -20,13 +20,11 @@ rebuilds the same state without deciding anything twice.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Sequence
 
 import asyncpg
 
-from core.bus import STATEMENTS_TOPIC, Bus, Consumer, Record, consume_forever
+from core.bus import STATEMENTS_TOPIC, Bus, Consumer, ConsumerTask, Record
 from ingest.batcher import GroupCommitter
 from lms.progress.criteria import CompletionCriteria
 from lms.progress.emit import send_pending
@@ -114,30 +112,13 @@ async def reset_projection(pool: asyncpg.Pool) -> None:
         )
 
 
-class ProgressWorker:
+class ProgressWorker(ConsumerTask):
     """The consumer as a task beside the server; it restarts after an error."""
 
     def __init__(
         self, bus: Bus, pool: asyncpg.Pool, committer: GroupCommitter, iris: LmsIris
     ) -> None:
-        self._bus = bus
-        self._pool = pool
-        self._committer = committer
-        self._iris = iris
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="lms-progress")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._bus.close()
-
-    async def _run(self) -> None:
         async def handle(consumer: Consumer) -> None:
-            await consume(consumer, self._pool, self._committer, self._iris)
+            await consume(consumer, pool, committer, iris)
 
-        await consume_forever(self._bus, CONSUMER_GROUP, STATEMENTS_TOPIC, handle, name="progress")
+        super().__init__(bus, CONSUMER_GROUP, STATEMENTS_TOPIC, handle, name="progress")
