@@ -85,6 +85,35 @@ def au_headers(auth_token: str) -> dict[str, str]:
     return {**XAPI, "Authorization": "Basic " + auth_token}
 
 
+def on_every_write_path(
+    server: Server,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    *,
+    beside: dict[str, Any] | None = None,
+) -> dict[str, httpx.Response]:
+    """`body` written through each statement write path the LRS has: the fast lane's POST
+    (in a batch after `beside`, when given) and PUT, the router's POST (a CORS request skips
+    the fast lane) and partialSuccess; the response of each, by path."""
+    writes = {
+        "POST (fast lane)": ("POST", {}, {}, [beside, body] if beside else body),
+        "PUT (fast lane)": ("PUT", {"statementId": body["id"]}, {}, body),
+        "POST (router)": ("POST", {}, {"Origin": "https://au.example"}, body),
+        "POST partialSuccess": ("POST", {"partialSuccess": "true"}, {}, [body]),
+    }
+    return {
+        name: httpx.request(
+            method,
+            server.url + "/xapi/statements",
+            params=params,
+            json=sent,
+            headers={**headers, **extra},
+            timeout=30,
+        )
+        for name, (method, params, extra, sent) in writes.items()
+    }
+
+
 def statement(launched: dict[str, Any], verb: str, **extra: Any) -> dict[str, Any]:
     """A statement as an AU sends it: its actor, activity and registration from the launch."""
     return {
@@ -228,21 +257,7 @@ def test_the_au_writes_and_reads_statements_but_may_not_void(
     voiding = statement(launched, "voided")
     voiding["object"] = {"objectType": "StatementRef", "id": initialized["id"]}
     del voiding["context"]
-    writes = {
-        "POST (fast lane)": ("POST", {}, {}, voiding),
-        "PUT (fast lane)": ("PUT", {"statementId": voiding["id"]}, {}, voiding),
-        "POST (router)": ("POST", {}, {"Origin": "https://au.example"}, voiding),
-        "POST partialSuccess": ("POST", {"partialSuccess": "true"}, {}, [voiding]),
-    }
-    for name, (method, params, extra, body) in writes.items():
-        refused = httpx.request(
-            method,
-            server.url + "/xapi/statements",
-            params=params,
-            json=body,
-            headers={**headers, **extra},
-            timeout=30,
-        )
+    for name, refused in on_every_write_path(server, headers, voiding).items():
         assert refused.status_code == 403, f"{name}: {refused.status_code} {refused.text}"
         assert "void" in refused.json()["message"]
     still = client.get("/xapi/statements", params={"statementId": initialized["id"]})
@@ -374,21 +389,8 @@ def test_the_au_credential_writes_only_statements_of_its_launch(
     }
     for name, (body, rule) in wrong.items():
         body = {**body, "id": str(uuid.uuid4())}
-        writes = {
-            "POST (fast lane)": ("POST", {}, {}, [statement(launched, "experienced"), body]),
-            "PUT (fast lane)": ("PUT", {"statementId": body["id"]}, {}, body),
-            "POST (router)": ("POST", {}, {"Origin": "https://au.example"}, body),
-            "POST partialSuccess": ("POST", {"partialSuccess": "true"}, {}, [body]),
-        }
-        for how, (method, params, extra, sent) in writes.items():
-            refused = httpx.request(
-                method,
-                server.url + "/xapi/statements",
-                params=params,
-                json=sent,
-                headers={**headers, **extra},
-                timeout=30,
-            )
+        good = statement(launched, "experienced")
+        for how, refused in on_every_write_path(server, headers, body, beside=good).items():
             assert refused.status_code == 403, f"{name}, {how}: {refused.text}"
             assert rule in refused.json()["message"], f"{name}, {how}: {refused.text}"
     stored = sql(
