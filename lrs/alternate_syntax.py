@@ -1,6 +1,9 @@
 """xAPI 1.0.3 alternate request syntax: `POST ...?method=PUT` with an HTML-form body that
 carries the headers, the parameters and the `content`. It is turned into the request it
-stands for before routing, so every resource handles it without knowing."""
+stands for before routing, so every resource handles it without knowing.
+
+xAPI 2.0 (IEEE 9274.1.1) removed the syntax, so a 2.0 request (by its header, or by the
+version field of its form) with a `method` query parameter is a 400."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from lrs.versioning import send_bad_request
+from lrs.versioning import V2, requested_version, response_version, send_bad_request
 
 _METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
 _HEADER_FIELDS = {
@@ -20,19 +23,28 @@ _HEADER_FIELDS = {
     "if-none-match",
 }
 FORM_MAX_BYTES = 16 * 1024 * 1024
+REMOVED_IN_2_0 = (
+    "alternate request syntax (a 'method' query parameter) is not part of xAPI 2.0: "
+    "IEEE 9274.1.1 removed it; send the request with its own method and headers"
+)
 
 
 def alternate_syntax_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
-            or scope["method"] != "POST"
             or not scope["path"].startswith("/xapi")
             or b"method=" not in scope.get("query_string", b"")
         ):
             await app(scope, receive, send)
             return
         query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        if _speaks_2_0(scope) and any(name == "method" for name, _ in query):
+            await send_bad_request(send, REMOVED_IN_2_0, version=V2)
+            return
+        if scope["method"] != "POST":
+            await app(scope, receive, send)
+            return
         problem, new_scope, body = None, None, b""
         if len(query) != 1 or query[0][0] != "method":
             problem = "with alternate request syntax, 'method' must be the only query parameter"
@@ -44,12 +56,19 @@ def alternate_syntax_middleware(app: ASGIApp) -> ASGIApp:
                 problem = "alternate request syntax: the form is too large"
             else:
                 problem, new_scope, body = _rewrite(scope, query[0][1].upper(), raw)
+        if new_scope is not None and _speaks_2_0(new_scope):
+            await send_bad_request(send, REMOVED_IN_2_0, version=V2)
+            return
         if problem is not None or new_scope is None:
             await send_bad_request(send, problem or "malformed alternate request")
             return
         await app(new_scope, _replay(body), send)
 
     return middleware
+
+
+def _speaks_2_0(scope: Scope) -> bool:
+    return response_version(requested_version(scope)) == V2
 
 
 def _rewrite(scope: Scope, method: str, raw: bytes) -> tuple[str | None, Scope | None, bytes]:

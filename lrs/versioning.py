@@ -72,7 +72,7 @@ def version_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-async def send_bad_request(send: Send, message: str) -> None:
+async def send_bad_request(send: Send, message: str, *, version: str = V1) -> None:
     """A 400 answered straight from ASGI middleware, before any route runs."""
     body = msgspec.json.encode({"error": "BadRequest", "message": message})
     await send(
@@ -82,7 +82,7 @@ async def send_bad_request(send: Send, message: str) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                (HEADER, V1.encode()),
+                (HEADER, version.encode()),
             ],
         }
     )

@@ -36,6 +36,8 @@ def _response(lrs, statement: dict, kind: str):
         return lrs.get_statements({"statementId": store(lrs, put)[0]})
     if kind == "query":
         return lrs.get_statements({"agent": statement["actor"]})
+    if kind == "unversioned":
+        return lrs.get_statements({"agent": statement["actor"]}, version=False)
     return lrs.get_statements({"statementId": "not-a-uuid"})
 
 
@@ -123,13 +125,14 @@ def test_lrs_must_accept_requests_with_a_version_header_starting_with_2_0(lrs, a
 # -- Communication 2.1.3 X-Experience-API-Consistent-Through ----------------------------------
 
 
-@pytest.mark.parametrize("kind", ["post", "put", "get", "query", "error"])
+@pytest.mark.parametrize("kind", ["post", "put", "get", "query", "error", "unversioned"])
 def test_lrs_must_include_consistent_through_on_all_statement_resource_responses(
     lrs, statement, kind
 ):
     """Communication 2.1.3.s2.b5: "The LRS MUST include the header
     "X-Experience-API-Consistent-Through", in ISO 8601 combined date and time format, on all
-    responses to Statements Resource requests" """
+    responses to Statements Resource requests" -- a request refused for having no version header
+    included."""
     response = _response(lrs, statement, kind)
 
     assert CONSISTENT_THROUGH in response.headers, describe(response)
@@ -267,6 +270,57 @@ def test_lrs_should_reject_a_form_encoded_request_without_the_method_parameter(l
     )
 
     assert response.status_code == 400, describe(response)
+
+
+def test_lrs_rejects_alternate_request_syntax_under_2_0_in_any_form(lrs, statement):
+    """xAPI 2.0 (IEEE 9274.1.1) removed Alternate Request Syntax (xAPI 1.0.3 Communication 1.3):
+    a 2.0 request with a "method" query parameter does "not match the structure outlined in this
+    specification" (Communication 3.2: 400 Bad Request) -- whether it carries the form or not,
+    and whatever method it names."""
+    if not lrs.is_2_0:
+        pytest.skip("2.0.0 only")
+    put = with_id(statement)
+    form = urlencode({"statementId": put["id"], "content": json.dumps(put)})
+    cases = [
+        ("POST", "GET", "application/json", ""),
+        ("POST", "PUT", "application/json", ""),
+        ("POST", "PUT", "application/x-www-form-urlencoded", form),
+        ("PUT", "POST", "application/json", json.dumps(with_id(statement))),
+    ]
+    for method, alternate, content_type, body in cases:
+        response = lrs.request(
+            method,
+            "statements",
+            params={"method": alternate},
+            content=body,
+            headers={"Content-Type": content_type},
+        )
+
+        assert response.status_code == 400, (method, alternate, content_type, describe(response))
+    assert lrs.get_statements({"statementId": put["id"]}).status_code == 404
+
+
+def test_lrs_rejects_a_2_0_version_given_as_an_alternate_request_syntax_form_field(lrs, statement):
+    """xAPI 2.0 removed Alternate Request Syntax, so a form that names version 2.0.0 in its
+    X-Experience-API-Version field (which 1.0.3 treats as the header, Communication 1.3.s3.b7)
+    is a 2.0 request using a syntax 2.0 does not have: 400 Bad Request."""
+    posted = with_id(statement)
+    fields = {
+        "Authorization": basic_auth(lrs.key, lrs.secret),
+        VERSION_HEADER: "2.0.0",
+        "Content-Type": "application/json",
+        "content": json.dumps(posted),
+    }
+
+    response = lrs.client.post(
+        lrs.url("statements"),
+        params={"method": "POST"},
+        content=urlencode(fields),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 400, describe(response)
+    assert lrs.get_statements({"statementId": posted["id"]}).status_code == 404
 
 
 # -- Cross-origin requests --------------------------------------------------------------------
