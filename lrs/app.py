@@ -99,8 +99,10 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
 
     The protocol layers wrap the router from outside, since they change what is routed:
     alternate request syntax (method, headers, body from a form), then the version header,
-    then HEAD answered as GET; plain statement writes take the fast lane past all of them
-    (and past the router), doing what they would for such a request itself.
+    then HEAD answered as GET; Consistent-Through wraps them all, since it belongs on every
+    Statements response, a refusal for a missing version header included. Plain statement
+    writes take the fast lane past all of them (and past the router), doing what they would
+    for such a request itself.
     Request spans (when tracing is configured, before this is called) cover all of them."""
     router = _router(settings, server_key, dsn)
 
@@ -109,10 +111,9 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
         return state.committer.consistent_through() if state else datetime.now(UTC)
 
     stack = iam.iam_layer(
-        alternate_syntax_middleware(
-            version_middleware(
-                head_middleware(consistent_through_middleware(router, consistent_through))
-            )
+        consistent_through_middleware(
+            alternate_syntax_middleware(version_middleware(head_middleware(router))),
+            consistent_through,
         ),
         router.state,
         settings,
