@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from litestar import Response, get
+from litestar import Request, Response, get
 
-from lrs.versioning import SUPPORTED
+from lrs.versioning import V1, V2, response_version
 
-_ABOUT = {"version": list(SUPPORTED), "extensions": {"https://hyperedu.dev/xapi/lrs": "HyperEdu"}}
+# Every 1.0.x request is answered as 1.0.3, so each 1.0 patch version is one we speak.
+_V1_VERSIONS = ["1.0.0", "1.0.1", "1.0.2", V1]
+_EXTENSIONS = {"https://hyperedu.dev/xapi/lrs": "HyperEdu"}
 
 
 @get("/xapi/about")
-async def about() -> Response[dict[str, object]]:
-    return Response(_ABOUT, media_type="application/json")
+async def about(request: Request[object, object, object]) -> Response[dict[str, object]]:
+    """A client speaking 1.0.x is told the 1.0.x versions only, since the 1.0.3 conformance
+    requirements (XAPI-00316) allow nothing but 0.9, 0.95 and 1.0.x there; a 2.0 client, or one
+    not saying, is told 2.0.0 as well."""
+    speaks = response_version(request.headers.get("x-experience-api-version"))
+    versions = _V1_VERSIONS if speaks == V1 else [*_V1_VERSIONS, V2]
+    return Response({"version": versions, "extensions": _EXTENSIONS}, media_type="application/json")

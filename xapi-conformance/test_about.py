@@ -36,6 +36,19 @@ def test_about_version_must_include_the_latest_version_the_lrs_conforms_to(lrs):
     assert lrs.version in about(lrs)["version"]
 
 
+def test_about_version_must_only_hold_0_9_0_95_or_1_0_x_values_for_a_1_0_client(lrs):
+    """Communication 2.8.s5.b1.b1: "For version 1.0.0 of this specification, this means that
+    1.0.0 MUST be included; 0.9 and 0.95 MAY be included." -- as the 1.0.3 conformance
+    requirements read it (XAPI-00316), the "version" property can only have values of "0.9",
+    "0.95", "1.0.0", or "1.0." + X, with 1.0.3 (XAPI-00317) among them."""
+    if lrs.is_2_0:
+        pytest.skip("1.0.3 only")
+    versions = about(lrs)["version"]
+
+    assert "1.0.3" in versions
+    assert all(v in {"0.9", "0.95"} or re.fullmatch(r"1\.0\.\d+", v) for v in versions), versions
+
+
 def test_about_must_not_contain_properties_other_than_version_and_extensions(lrs):
     """Communication 2.8.s5.b2: "Additional properties MUST NOT be added to this object outside
     of extensions and each property MUST occur only once." """
