@@ -1,5 +1,9 @@
 """`X-Experience-API-Consistent-Through` on every response of the Statements resource,
-errors included: no statement stored before that instant is still on its way to the store."""
+errors included: no statement stored before that instant is still on its way to the store.
+
+Any path starting with the resource's gets it, a 404 for a mistyped one too (say
+`/xapi/statementsverb=...`, a query whose `?` went missing): clients that wait for consistency
+read the header off whatever the Statements URL answers, and give up when it is missing."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ HEADER = b"x-experience-api-consistent-through"
 
 def consistent_through_middleware(app: ASGIApp, clock: Callable[[], datetime]) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].rstrip("/").endswith("/xapi/statements"):
+        if scope["type"] != "http" or "/xapi/statements" not in scope["path"]:
             await app(scope, receive, send)
             return
 
