@@ -30,7 +30,7 @@ from lrs.security_headers import ALWAYS_HEADERS, JSON_RESPONSE_HEADERS
 from lrs.state import LrsState
 from lrs.statements import store_statements
 from lrs.versioning import HEADER as VERSION_HEADER
-from lrs.versioning import V1, requested_version, response_version, version_problem
+from lrs.versioning import V2, requested_version, response_version, version_problem
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def ingest_fast_lane(app: ASGIApp, lrs_state: Callable[[], LrsState | None]) -> 
         scope["path_template"] = PATH  # the route's name in metrics and traces, as Litestar's
         requested = requested_version(scope)
         version = response_version(requested)
-        protocol = [(VERSION_HEADER, (version or V1).encode())]
+        protocol = [(VERSION_HEADER, (version or V2).encode())]
         try:
             if version is None:
                 raise BadRequest(version_problem(requested))

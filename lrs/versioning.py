@@ -55,7 +55,8 @@ def version_middleware(app: ASGIApp) -> ASGIApp:
         version = response_version(requested)
         exempt = scope["method"] == "OPTIONS" or scope["path"].rstrip("/") == "/xapi/about"
         if version is None and not exempt:
-            await send_bad_request(send, version_problem(requested))
+            # No version we speak was asked for: refuse in the latest one we do.
+            await send_bad_request(send, version_problem(requested), version=V2)
             return
         answered = (version or V1).encode()
         scope.setdefault("state", {})["xapi_version"] = version or V1

@@ -77,6 +77,25 @@ def test_lrs_must_reject_storing_a_statement_without_a_version_header(lrs, state
     assert lrs.get_statements({"statementId": posted["id"]}).status_code == 404
 
 
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT"])
+def test_lrs_must_answer_a_request_without_a_version_header_in_version_2_0_0(
+    lrs, statement, method
+):
+    """xAPI 2.0 Communication 3.3: "The LRS MUST include the "X-Experience-API-Version" header in
+    every response" set to "the latest patch version" -- 2.0.0 for a 2.0 LRS, also on the 400
+    that refuses a request for having no version header (which cannot have asked for 1.0.x)."""
+    if not lrs.is_2_0:
+        pytest.skip("2.0.0 only")
+    put = with_id(statement)
+    params = {"statementId": put["id"]} if method != "POST" else None
+    body = None if method == "GET" else put
+
+    response = lrs.request(method, "statements", params=params, json_body=body, version=False)
+
+    assert response.status_code == 400, describe(response)
+    assert response.headers.get(VERSION_HEADER) == "2.0.0", describe(response)
+
+
 @pytest.mark.parametrize("header", ["0.9", "0.95"])
 def test_lrs_must_reject_a_version_header_prior_to_1_0_0(lrs, agent, header):
     """Communication 3.3.s3.b4: "The LRS MUST reject requests with version header prior to
