@@ -351,6 +351,24 @@ def test_format_ids_must_include_only_what_identifies_agents_activities_and_verb
     assert set(got["verb"]) == {"id"}
 
 
+def test_format_ids_must_reduce_an_activity_to_its_id_even_inside_a_substatement(
+    lrs, statement, agent, unique
+):
+    """Communication 2.1.3.s1.table1.row12: "If ids, only include minimum information necessary
+    in Agent, Activity, Verb and Group Objects to identify them." -- for an Activity that is its
+    id alone ("objectType": "Activity" is the default), also as a SubStatement's object."""
+    activity = {"objectType": "Activity", "id": f"http://example.com/ids/{unique}"}
+    inner = {"actor": agent, "verb": statement["verb"], "object": activity}
+    posted = with_id({**statement, "object": {"objectType": "SubStatement", **inner}})
+    store(lrs, posted)
+    settle(lrs, posted["id"])
+
+    (got,) = query_all(lrs, {"agent": agent, "format": "ids"})
+
+    assert got["object"]["object"] == {"id": activity["id"]}, got["object"]
+    assert got["object"]["objectType"] == "SubStatement"
+
+
 def test_format_exact_must_return_objects_exactly_as_received(lrs, statement, agent, unique):
     """Communication 2.1.3.s1.table1.row12: "If exact, return Agent, Activity, Verb and Group
     Objects populated exactly as they were when the Statement was received." """

@@ -47,12 +47,10 @@ def ids_verb(verb: Any) -> Any:
 
 
 def ids_activity(activity: Any) -> Any:
+    """Its id alone: objectType "Activity" is the default, so it identifies nothing."""
     if not isinstance(activity, dict):
         return activity
-    out = {"id": activity.get("id")}
-    if "objectType" in activity:
-        out["objectType"] = activity["objectType"]
-    return out
+    return {"id": activity.get("id")}
 
 
 def ids_object(obj: Any) -> Any:

@@ -57,7 +57,7 @@ def test_ids_format_keeps_only_what_identifies_agents_activities_and_verbs() -> 
     ids = to_ids_format(STORED)
     assert ids["actor"] == {"objectType": "Agent", "mbox": "mailto:ann@example.com"}
     assert ids["verb"] == {"id": "http://example.com/attempted"}
-    assert ids["object"] == {"objectType": "Activity", "id": "http://example.com/quiz"}
+    assert ids["object"] == {"id": "http://example.com/quiz"}
     assert ids["authority"] == {
         "objectType": "Agent",
         "account": {"homePage": "http://x.com", "name": "k"},
@@ -90,7 +90,7 @@ def test_ids_format_applies_inside_a_substatement() -> None:
     }
     sub = to_ids_format(stmt)["object"]
     assert sub["verb"] == {"id": "http://example.com/attempted"}
-    assert sub["object"] == {"objectType": "Activity", "id": "http://example.com/quiz"}
+    assert sub["object"] == {"id": "http://example.com/quiz"}
 
 
 def test_formats_do_not_modify_the_stored_statement() -> None:
