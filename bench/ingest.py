@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class _Target(msgspec.Struct):
+class Target(msgspec.Struct):
     endpoint: str
     auth: str
     database_url: str | None
@@ -74,7 +74,7 @@ class _Target(msgspec.Struct):
 
 
 @contextmanager
-def _embedded_server(workers: int, kafka: str | None = None) -> Iterator[_Target]:
+def embedded_server(workers: int, kafka: str | None = None) -> Iterator[Target]:
     """Our own server on a fresh embedded PostgreSQL, with SQL access to it for the ceiling;
     with `kafka`, its relay publishes every statement to those brokers."""
     from bench.server import local_server, server_processes
@@ -88,7 +88,7 @@ def _embedded_server(workers: int, kafka: str | None = None) -> Iterator[_Target
             pg, dsn = start_embedded_postgres(data_dir)
             try:
                 pids = [p.pid for p in server_processes(target.pid)]
-                yield _Target(target.endpoint, target.auth, dsn, pids, data_dir)
+                yield Target(target.endpoint, target.auth, dsn, pids, data_dir)
             finally:
                 pg.cleanup()
     finally:
@@ -96,7 +96,7 @@ def _embedded_server(workers: int, kafka: str | None = None) -> Iterator[_Target
 
 
 @contextmanager
-def _noop_server(workers: int) -> Iterator[_Target]:
+def _noop_server(workers: int) -> Iterator[Target]:
     port = free_port()
     server = subprocess.Popen(
         [
@@ -116,7 +116,7 @@ def _noop_server(workers: int) -> Iterator[_Target]:
             except httpx.HTTPError:
                 time.sleep(0.1)
         pids = [server.pid] + [c.pid for c in psutil.Process(server.pid).children(recursive=True)]
-        yield _Target(endpoint, "Basic bm9vcDpub29w", None, pids)
+        yield Target(endpoint, "Basic bm9vcDpub29w", None, pids)
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=60)
@@ -159,7 +159,7 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-def _run_batch_size(target: _Target, batch: int, args: argparse.Namespace) -> dict[str, Any]:
+def run_batch_size(target: Target, batch: int, args: argparse.Namespace) -> dict[str, Any]:
     bodies = [
         json.dumps(b).encode() for b in make_batches(max(8, 2000 // batch), batch, seed=batch)
     ]
@@ -279,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
             print("hyperedu bench: --endpoint needs --key and --secret", file=sys.stderr)
             return 2
         context: Any = _nullcontext(
-            _Target(
+            Target(
                 args.endpoint.rstrip("/") + "/",
                 basic_auth(args.key, args.secret),
                 args.database_url,
@@ -287,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     else:
-        context = _embedded_server(args.workers, args.kafka)
+        context = embedded_server(args.workers, args.kafka)
     with context as target:
         results = []
         for batch in batches:
@@ -296,13 +296,13 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-            results.append(_run_batch_size(target, batch, args))
+            results.append(run_batch_size(target, batch, args))
         ceiling = None
         noop = None
         if args.compare_noop:
             print("no-op Granian+Litestar POST, batch 1 ...", file=sys.stderr, flush=True)
             with _noop_server(args.workers) as noop_target:
-                noop = _run_batch_size(noop_target, 1, args)
+                noop = run_batch_size(noop_target, 1, args)
         if args.compare_copy:
             if not target.database_url:
                 print(
@@ -377,10 +377,10 @@ def _save(summary: dict[str, Any], folder: Path) -> None:
 
 
 class _nullcontext:
-    def __init__(self, value: _Target) -> None:
+    def __init__(self, value: Target) -> None:
         self.value = value
 
-    def __enter__(self) -> _Target:
+    def __enter__(self) -> Target:
         return self.value
 
     def __exit__(self, *exc: object) -> None:

@@ -136,6 +136,7 @@ def _add_bench_commands(benches: argparse._SubParsersAction) -> None:  # type: i
         ("query", "p50/p95/p99 of GET /xapi/statements per filter and of `more` paging"),
         ("plan", "capacity arithmetic for a target rate from the latest ingest result"),
         ("soak", "post steadily and sample the server's memory: is it flat?"),
+        ("profile", "flame graph and microseconds per statement by stage, under load"),
     ):
         module = importlib.import_module(f"bench.{name}")
         command = benches.add_parser(name, help=help_text, description=module.__doc__)
