@@ -44,7 +44,7 @@ FILE_STAGES: tuple[tuple[str, str], ...] = (
     ("lrs/credentials.py", "authentication"),
     ("lrs/ingest_fast_lane.py", "fast lane: ASGI body in, response out"),
     ("lrs/statements.py", "statements resource"),
-    ("lrs/metrics.py", "metrics layer"),
+    ("lrs/metrics.py", "metrics layer (and the ASGI send it wraps)"),
     ("core/tracing.py", "tracing layer"),
     ("ingest/bus_postgres.py", "LMS consumers (reading the log)"),
     ("core/bus.py", "LMS consumers (reading the log)"),
