@@ -215,6 +215,18 @@ def test_lrs_must_validate_language_map_keys_as_rfc_5646_tags(lrs, statement, ta
     reject(lrs, changed(statement, "verb.display", {tag: "experienced"}))
 
 
+@pytest.mark.parametrize("tag", ["something", "en_US", "zh-z-aaa-z-bbb"])
+def test_lrs_must_reject_a_context_language_that_is_not_an_rfc_5646_tag(lrs, statement, tag):
+    """xAPI 2.0 Data 2.4.6.s3.table1.row7: context "language" is a "String (as defined in RFC
+    5646)", and Data 2.2.s4.b4: the LRS rejects a Statement using a value "where a string with a
+    particular format ... is required" that does not follow it -- "something" has a 9-letter
+    primary subtag (RFC 5646 allows 2-8). (2.0 only: ADL's 1.0.3 suite has the LRS store a
+    51-letter context language, so 1.0.x is not held to it.)"""
+    if not lrs.is_2_0:
+        pytest.skip("2.0.0 only")
+    reject(lrs, changed(statement, "context", {"language": tag}))
+
+
 # -- Data 2.4.3 Verb ------------------------------------------------------------------------------
 
 

@@ -816,6 +816,12 @@ def test_a_context_language_is_not_held_to_the_language_tag_syntax_the_adl_suite
     decode(_set("context.language", "supercalifragilisticexpialidociouswhatabouthhhhhhh1"))
 
 
+def test_a_2_0_context_language_must_be_an_rfc_5646_tag() -> None:
+    decode(_set("context.language", "cmn"), "2.0.0")
+    error = rejection(_set("context.language", "something"), "2.0.0")
+    assert error.path == "$.context.language"
+
+
 def test_deeply_nested_input_is_a_validation_error() -> None:
     with pytest.raises(ValidationError):
         decode_statements(b"[" * 100_000 + b"]" * 100_000, "1.0.3")
