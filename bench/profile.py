@@ -1,9 +1,11 @@
 """`hyperedu bench profile`: where a statement's server CPU goes.
 
-Starts the embedded server, drives it as `bench ingest` does (one batch size), samples every
-server process with py-spy while the load runs, and writes to `bench/results/` a flame graph
-(SVG) and a JSON file with each stage's share of the samples and its microseconds per
-statement: the share times the server CPU per statement measured in the same run.
+Starts the embedded server, drives it as `bench ingest` does (one batch size) twice: first
+alone, measuring the server CPU per statement, then while py-spy samples every server
+process. It writes to `bench/results/` a flame graph (SVG) and a JSON file with each stage's
+share of the samples and its microseconds per statement: the share times the CPU per
+statement of the first run (py-spy takes CPU from the same cores, so the profiled run is
+slower and commits in smaller groups).
 
 A sample counts for the innermost frame of ours (or of the library a stage is) on its stack:
 a sample in asyncpg under `ingest/postgres.py` is the append, one in msgspec under
@@ -53,7 +55,13 @@ FILE_STAGES: tuple[tuple[str, str], ...] = (
     ("granian/", "Granian (Python side)"),
     ("asyncio/", "event loop (Python side)"),
 )
-_SKIPPED_FRAMES = ("<module> (hyperedu", "multiprocessing/", "granian/server/", "hyperedu/cli.py")
+_SKIPPED_FRAMES = (
+    "<frozen runpy>",
+    "<module> (hyperedu",
+    "multiprocessing/",
+    "granian/server/",
+    "hyperedu/cli.py",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--connections", type=int, default=128, help="concurrent connections")
     parser.add_argument("--workers", type=int, default=2, help="server workers")
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
+    parser.add_argument(
+        "--keep-raw", action="store_true", help="keep py-spy's raw stacks beside the SVG"
+    )
     parser.add_argument("--results-dir", default=str(RESULTS_DIR), help="where the SVG and JSON go")
 
 
@@ -108,15 +119,16 @@ def run(args: argparse.Namespace) -> int:
         connections=args.connections, clients=1, duration=args.duration, kafka=None
     )
     with embedded_server(args.workers) as target:
-        outcome: dict[str, Any] = {}
-        load = threading.Thread(
-            target=lambda: outcome.update(run_batch_size(target, args.batch, load_args))
-        )
         print(
-            f"batch {args.batch}: {args.duration:.0f} s with {args.connections} connections,"
-            " py-spy on every server process ...",
+            f"batch {args.batch}: {args.duration:.0f} s with {args.connections} connections"
+            " without py-spy (the CPU per statement), then as long with it (the shares) ...",
             file=sys.stderr,
             flush=True,
+        )
+        unprofiled = run_batch_size(target, args.batch, load_args)
+        profiled: dict[str, Any] = {}
+        load = threading.Thread(
+            target=lambda: profiled.update(run_batch_size(target, args.batch, load_args))
         )
         load.start()
         time.sleep(min(3.0, args.duration / 5))  # past the warm-up
@@ -132,11 +144,15 @@ def run(args: argparse.Namespace) -> int:
         print("hyperedu bench profile: py-spy failed (it needs ptrace rights)", file=sys.stderr)
         return 1
     shares = stage_shares(raw.read_text().splitlines())
-    raw.unlink()
-    us_per_statement = (outcome.get("server_cpu_s_per_1000") or 0.0) * 1000
+    if not args.keep_raw:
+        raw.unlink()
+    # py-spy takes CPU from the same cores, which slows the server and shrinks its group
+    # commits: the microseconds come from the run without it.
+    us_per_statement = (unprofiled.get("server_cpu_s_per_1000") or 0.0) * 1000
     report = envelope(
         args,
-        load=outcome,
+        load=unprofiled,
+        load_while_profiled=profiled,
         server_cpu_us_per_statement=us_per_statement,
         stages=[
             {"stage": s, "share": round(v, 4), "us_per_statement": round(v * us_per_statement, 1)}
@@ -146,7 +162,8 @@ def run(args: argparse.Namespace) -> int:
     )
     path = save_result("profile", report, results_dir)
     print(
-        f"{outcome.get('statements_per_s', 0):.0f} statements/s,"
+        f"{unprofiled.get('statements_per_s', 0):.0f} statements/s"
+        f" ({profiled.get('statements_per_s', 0):.0f} while profiled),"
         f" {us_per_statement:.0f} µs of server CPU per statement; by stage:"
     )
     for row in report["stages"]:
