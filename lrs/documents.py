@@ -168,6 +168,9 @@ async def write(
         if merge and current is not None:
             content, content_type = merged(current, content, content_type)
             _check_size(content, state.settings.max_document_bytes)
+        elif merge and is_json(content_type):
+            # Malformed JSON is refused even with nothing to merge into (1.0.3 2.2.s8.b1).
+            _json_value(content, "the posted document")
         stored = await store(conn, key, content, content_type)
     return Response(None, status_code=204, headers=_validators(stored))
 
@@ -342,13 +345,17 @@ def is_json(content_type: str) -> bool:
 
 
 def _json_object(content: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = msgspec.json.decode(content)
-    except msgspec.DecodeError:
-        raise BadRequest(f"{what} is not valid JSON, so it cannot be merged") from None
+    value = _json_value(content, what)
     if not isinstance(value, dict):
         raise BadRequest(f"{what} is not a JSON object, so it cannot be merged")
     return value
+
+
+def _json_value(content: bytes, what: str) -> Any:
+    try:
+        return msgspec.json.decode(content)
+    except msgspec.DecodeError:
+        raise BadRequest(f"{what} is labelled {JSON} but is not valid JSON") from None
 
 
 def _check_size(content: bytes, limit: int) -> None:

@@ -347,6 +347,14 @@ def test_post_of_malformed_json_is_rejected_with_400(doc):
     assert doc.json() == {"kept": True}
 
 
+def test_post_of_malformed_json_for_a_document_not_yet_stored_is_rejected_with_400(doc):
+    """1.0.3 2.2.s8.b1: "If the document being posted ... cannot be parsed as a JSON Object, the
+    LRS MUST respond with HTTP status code 400 Bad Request, and MUST NOT update the target
+    document" -- also when no document is stored yet."""
+    assert doc.post(NOT_JSON).status_code == 400
+    assert doc.get().status_code == 404
+
+
 def test_post_of_json_that_is_not_an_object_is_rejected_with_400(doc):
     """1.0.3 2.2.s8.b1: "... or if either document cannot be parsed as a JSON Object ... 400"."""
     doc.create({"kept": True})
