@@ -16,6 +16,7 @@ ACTIVITY_PROFILE = DocumentResource(
     read_action=Action.READ_PROFILE,
     write_action=Action.PROFILE,
     put_guarded_in=frozenset({V1, V2}),
+    put_precondition_required_in=frozenset({V1}),
     deletes_collections=False,
 )
 

@@ -65,6 +65,9 @@ class DocumentResource:
     write_action: Action
     # Versions in which a PUT without If-Match/If-None-Match over an existing document is 409.
     put_guarded_in: frozenset[str]
+    # Versions in which such a PUT is refused (400) when there is no document yet either: the
+    # client MUST send one of the two (1.0.3 Communication 3.1, Activity and Agent Profile).
+    put_precondition_required_in: frozenset[str]
     # Whether DELETE without the id parameter deletes the whole collection (State only).
     deletes_collections: bool
 
@@ -158,13 +161,11 @@ async def write(
         await _lock(conn, key)
         current = await fetch(conn, key)
         conditions.check(current)
-        if (
-            not merge
-            and current is not None
-            and conditions.absent
-            and _version(request) in resource.put_guarded_in
-        ):
-            raise Conflict(_PUT_CONFLICT)
+        if not merge and conditions.absent:
+            if current is not None and _version(request) in resource.put_guarded_in:
+                raise Conflict(_PUT_CONFLICT)
+            if current is None and _version(request) in resource.put_precondition_required_in:
+                raise BadRequest(_PUT_PRECONDITION_REQUIRED)
         if merge and current is not None:
             content, content_type = merged(current, content, content_type)
             _check_size(content, state.settings.max_document_bytes)
@@ -193,6 +194,10 @@ async def remove(request: Request[Any, Any, Any], resource: DocumentResource) ->
     return Response(None, status_code=204)
 
 
+_PUT_PRECONDITION_REQUIRED = (
+    "a PUT to this resource must carry If-Match or If-None-Match (xAPI 1.0.3 Communication"
+    " 3.1): If-None-Match: * to create the document, If-Match with its ETag to replace it"
+)
 _PUT_CONFLICT = (
     "the document already exists and the PUT carried neither If-Match nor If-None-Match: "
     "GET the document to check its current state, then PUT again with If-Match set to its ETag"

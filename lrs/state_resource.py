@@ -19,6 +19,7 @@ STATE = DocumentResource(
     read_action=Action.READ_STATE,
     write_action=Action.STATE,
     put_guarded_in=frozenset({V2}),
+    put_precondition_required_in=frozenset(),
     deletes_collections=True,
 )
 

@@ -167,6 +167,18 @@ def test_put_without_precondition_headers_on_an_existing_profile_is_rejected_wit
     assert profile.json() == {"version": 1}
 
 
+def test_put_without_precondition_headers_on_a_new_profile_is_rejected_with_400(lrs, profile):
+    """1.0.3 3.1.s3: "A Learning Record Provider making a PUT request to either the Agent Profile
+    Resource or Activity Profile Resource MUST include the "If-Match" header or the
+    "If-None-Match" header" -- a request breaking it is a Bad Request even when there is no
+    document yet (ADL's 1.0.3 suite, XAPI-00273 and XAPI-00287: "fails without ETag header").
+    ADL's 2.0 suite dropped the check, so 2.0 is not held to it here."""
+    only_1_0_3(lrs, "ADL's 2.0 suite no longer refuses a header-less PUT of a new profile")
+    response = profile.put({"version": 1})
+    assert response.status_code == 400, response.text
+    assert profile.get().status_code == 404
+
+
 def test_put_without_precondition_headers_on_an_existing_state_is_rejected_with_409(lrs, state):
     """2.0 4.1.4 lists the State Resource among the concurrency-controlled resources and no longer
     exempts it: "If a PUT request is received without either header for a resource that already

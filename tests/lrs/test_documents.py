@@ -223,8 +223,8 @@ def test_state_and_profiles_of_the_same_ids_are_separate_documents(client, agent
     activity_profile = {"activityId": activity_id, "profileId": "same"}
     agent_profile = {"agent": json.dumps(agent), "profileId": "same"}
     put_json(client, STATE, state, "state")
-    put_json(client, ACTIVITY_PROFILE, activity_profile, "activity")
-    put_json(client, AGENT_PROFILE, agent_profile, "agent")
+    put_json(client, ACTIVITY_PROFILE, activity_profile, "activity", **{"If-None-Match": "*"})
+    put_json(client, AGENT_PROFILE, agent_profile, "agent", **{"If-None-Match": "*"})
     assert client.get(STATE, params=state).json() == "state"
     assert client.get(ACTIVITY_PROFILE, params=activity_profile).json() == "activity"
     assert client.get(AGENT_PROFILE, params=agent_profile).json() == "agent"
@@ -338,15 +338,29 @@ def test_profile_post_and_delete_need_no_precondition_headers(client, agent, act
 
 
 @pytest.mark.parametrize("resource", [ACTIVITY_PROFILE, AGENT_PROFILE])
-def test_profile_put_without_headers_creates_but_409s_once_it_exists(
+def test_profile_put_without_headers_is_400_when_new_and_409_once_it_exists_in_1_0_3(
     client, agent, activity_id, resource
 ):
     params = profile_params(resource, agent, activity_id)
-    assert put_json(client, resource, params, {"v": 1}).status_code == 204
+    refused = put_json(client, resource, params, {"v": 1})
+    assert refused.status_code == 400
+    assert "If-None-Match" in refused.json()["message"]
+    assert client.get(resource, params=params).status_code == 404
+    assert put_json(client, resource, params, {"v": 1}, **{"If-None-Match": "*"}).status_code == 204
     conflict = put_json(client, resource, params, {"v": 2})
     assert conflict.status_code == 409
     assert "If-Match" in conflict.json()["message"]
     assert client.get(resource, params=params).json() == {"v": 1}
+
+
+@pytest.mark.parametrize("resource", [ACTIVITY_PROFILE, AGENT_PROFILE])
+def test_profile_put_without_headers_creates_but_409s_once_it_exists_in_2_0(
+    client_v2, agent, activity_id, resource
+):
+    params = profile_params(resource, agent, activity_id)
+    assert put_json(client_v2, resource, params, {"v": 1}).status_code == 204
+    assert put_json(client_v2, resource, params, {"v": 2}).status_code == 409
+    assert client_v2.get(resource, params=params).json() == {"v": 1}
 
 
 def test_state_put_over_an_existing_document_needs_no_header_in_1_0_3(client, agent, activity_id):
