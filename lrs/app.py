@@ -84,6 +84,12 @@ def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response
         extra = exc.extra if isinstance(exc.extra, list) else []
         message = "; ".join(_problem(e) for e in extra) or str(exc.detail)
         return Response({"error": "ValidationError", "message": message}, status_code=400)
+    if isinstance(exc, RecursionError):
+        # Only input drives recursion this deep: JSON nested past the decoder's depth limit.
+        return Response(
+            {"error": "ValidationError", "message": "the JSON is nested too deeply"},
+            status_code=400,
+        )
     if isinstance(exc, HTTPException):
         return Response(
             {"error": type(exc).__name__, "message": exc.detail},

@@ -361,6 +361,8 @@ def _json_value(content: bytes, what: str) -> Any:
         return msgspec.json.decode(content)
     except msgspec.DecodeError:
         raise BadRequest(f"{what} is labelled {JSON} but is not valid JSON") from None
+    except RecursionError:
+        raise BadRequest(f"{what} is JSON nested too deeply to merge") from None
 
 
 def _check_size(content: bytes, limit: int) -> None:

@@ -62,7 +62,7 @@ def parse_actor_param(text: str, name: str = "agent") -> Agent | Group:
     """An Agent or identified Group given as JSON in a parameter."""
     try:
         obj = msgspec.json.decode(text)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         raise BadRequest(f"{name} must be a JSON Agent object") from None
     if not isinstance(obj, dict):
         raise BadRequest(f"{name} must be a JSON Agent object")
