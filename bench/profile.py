@@ -131,8 +131,9 @@ def run(args: argparse.Namespace) -> int:
             target=lambda: profiled.update(run_batch_size(target, args.batch, load_args))
         )
         load.start()
-        time.sleep(min(3.0, args.duration / 5))  # past the warm-up
-        sampled_s = max(1, int(args.duration - 2 * min(3.0, args.duration / 5)))
+        margin_s = min(3.0, args.duration / 5)  # past the warm-up, and done before the load
+        time.sleep(margin_s)
+        sampled_s = max(1, int(args.duration - 2 * margin_s))
         spies = [
             _py_spy(target.server_pids[0], fmt, path, sampled_s, args.rate)
             for fmt, path in (("raw", raw), ("flamegraph", svg))
