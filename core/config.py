@@ -20,6 +20,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
+    # The Granian interface the workers speak: rsgi (Granian's native one; plain statement
+    # writes are answered without the ASGI machinery, the rest crosses a bridge to the ASGI
+    # app) or asgi (the ASGI app served as it is).
+    interface: str = "rsgi"
     data_dir: str = "./var"
     # Unset: a private PostgreSQL is started through `pgserver` under data_dir/pg.
     database_url: str = ""

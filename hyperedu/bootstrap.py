@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar.types import ASGIApp
 
@@ -21,6 +21,9 @@ from core.auth import new_server_key
 from core.config import ENV_PREFIX, Settings, load_settings, settings_env
 from core.tracing import configure_tracing
 from ingest.migrate import migrate
+
+if TYPE_CHECKING:
+    from lrs.rsgi_front import RsgiFront
 
 
 @dataclass(frozen=True)
@@ -75,15 +78,16 @@ def export_to_workers(settings: Settings) -> None:
     os.environ.update(settings_env(settings))
 
 
-def app_from_env() -> ASGIApp:
+def app_from_env() -> ASGIApp | RsgiFront:
     """Granian's factory: one app per worker, from the environment the CLI prepared."""
-    from lrs.app import create_app
+    from lrs.app import create_app, create_rsgi_app
 
     settings = load_settings()
     if not settings.database_url or not settings.secret_key:
         raise RuntimeError(f"{ENV_PREFIX}DATABASE_URL and {ENV_PREFIX}SECRET_KEY must be set")
     configure_tracing(settings)  # before create_app, which adds the request spans if on
-    app = create_app(settings, bytes.fromhex(settings.secret_key), settings.database_url)
+    build = create_rsgi_app if settings.interface == "rsgi" else create_app
+    app = build(settings, bytes.fromhex(settings.secret_key), settings.database_url)
     tune_garbage_collector()
     return app
 

@@ -162,6 +162,9 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.role not in ("all", "api"):
         print(f"hyperedu: unknown role {settings.role!r}", file=sys.stderr)
         return 2
+    if settings.interface not in ("rsgi", "asgi"):
+        print(f"hyperedu: unknown interface {settings.interface!r} (rsgi, asgi)", file=sys.stderr)
+        return 2
     with database(settings) as runtime:
         export_to_workers(runtime.settings)
         prepare_metrics_dir(settings.data_path)
@@ -183,7 +186,7 @@ def _serve(args: argparse.Namespace) -> int:
             factory=True,
             address=settings.host,
             port=settings.port,
-            interface=Interfaces.ASGI,
+            interface=Interfaces.RSGI if settings.interface == "rsgi" else Interfaces.ASGI,
             workers=settings.workers,
             loop=Loops.uvloop,
             backlog=2048,

@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp
 
+from core import tracing
 from core.config import Settings
 from core.errors import HyperEduError, Overloaded
 from core.tracing import trace_requests
@@ -43,6 +44,7 @@ from lrs.consistency import consistent_through_middleware
 from lrs.credentials import CredentialStore
 from lrs.head import head_middleware
 from lrs.ingest_fast_lane import ingest_fast_lane
+from lrs.rsgi_front import RsgiFront
 from lrs.state import LrsState
 from lrs.versioning import version_middleware
 
@@ -101,7 +103,7 @@ def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response
 
 
 def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
-    """The app for one worker; its pool and writer tasks live as long as the app does.
+    """The app for one worker, as ASGI; its pool and writer tasks live as long as the app does.
 
     The protocol layers wrap the router from outside, since they change what is routed:
     alternate request syntax (method, headers, body from a form), then the version header,
@@ -110,6 +112,24 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
     writes take the fast lane past all of them (and past the router), doing what they would
     for such a request itself.
     Request spans (when tracing is configured, before this is called) cover all of them."""
+    return _assemble(settings, server_key, dsn)[0]
+
+
+def create_rsgi_app(settings: Settings, server_key: bytes, dsn: str) -> RsgiFront:
+    """The app for one worker as `hyperedu serve` runs it: the same stack behind Granian's
+    RSGI interface, plain statement writes answered at the front (see `lrs.rsgi_front`)."""
+    app, observer, router = _assemble(settings, server_key, dsn)
+    return RsgiFront(
+        app,
+        observer,
+        lambda: router.state.get("lrs"),
+        fast_lane=settings.rate_limit_per_s <= 0 and not tracing.enabled(),
+    )
+
+
+def _assemble(
+    settings: Settings, server_key: bytes, dsn: str
+) -> tuple[ASGIApp, metrics.RequestObserver, Litestar]:
     router = _router(settings, server_key, dsn)
 
     def consistent_through() -> datetime:
@@ -126,11 +146,8 @@ def create_app(settings: Settings, server_key: bytes, dsn: str) -> ASGIApp:
     )
     if settings.rate_limit_per_s <= 0:
         stack = ingest_fast_lane(stack, lambda: router.state.get("lrs"))
-    return metrics.observe_requests(
-        trace_requests(stack),
-        router,
-        access_log=settings.access_log,
-    )
+    observer = metrics.RequestObserver(router, access_log=settings.access_log)
+    return observer.wrap(trace_requests(stack)), observer, router
 
 
 def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:

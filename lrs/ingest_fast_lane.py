@@ -1,21 +1,24 @@
-"""The ingest fast lane: POST and PUT /xapi/statements answered straight from ASGI.
+"""The ingest fast lane: plain POST and PUT /xapi/statements answered at the server's edge.
 
 Writing statements is the hot path, and the router's per-request machinery (route matching,
 Request and Response objects, header data structures) and the protocol layers around it
-(each wrapping `send`) cost about as much as validating and committing a statement. This
-layer sits outside them (inside only the metrics and tracing layers) and does for a plain
-write what they would: the version header check, the response's version, consistent-through
-and security headers, the same error bodies, then the same `store_statements` the Litestar
-routes run. Anything else goes on down the stack: a cross-origin request (CORS headers are
-the router's), any query parameter other than PUT's statementId (alternate request syntax
-among them), and every other method and path. With rate limiting on, `create_app` does not
-install this lane, so every write passes the limiter.
+(each wrapping `send`) cost about as much as validating and committing a statement. The lane
+sits outside them and does for a plain write what they would: the version header check, the
+response's version, consistent-through and security headers, the same error bodies, then the
+same `store_statements` the Litestar routes run. Anything else goes on down the stack: a
+cross-origin request (CORS headers are the router's), any query parameter other than PUT's
+statementId (alternate request syntax among them), and every other method and path.
+
+`answer_write` is the lane itself, free of any server interface; two doors lead to it: RSGI
+(`lrs.rsgi_front`, what `hyperedu serve` runs: Granian's native interface costs less per
+request than ASGI) and ASGI (`ingest_fast_lane`, for the app served or tested as ASGI).
+With rate limiting on, neither door is installed, so every write passes the limiter.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -30,89 +33,112 @@ from lrs.security_headers import ALWAYS_HEADERS, JSON_RESPONSE_HEADERS
 from lrs.state import LrsState
 from lrs.statements import store_statements
 from lrs.versioning import HEADER as VERSION_HEADER
-from lrs.versioning import V2, requested_version, response_version, version_problem
+from lrs.versioning import V2, response_version, version_problem
 
 log = logging.getLogger(__name__)
 
 PATH = "/xapi/statements"
+Headers = list[tuple[str, str]]
+ReadBody = Callable[[int], Awaitable[bytes]]  # reads the whole body, refusing more than N bytes
+
 _encode = msgspec.json.Encoder().encode
+_VERSION = VERSION_HEADER.decode()
+_CONSISTENT_THROUGH = CONSISTENT_THROUGH_HEADER.decode()
+_EMPTY_HEADERS = [(n.decode(), v.decode()) for n, v in ALWAYS_HEADERS]
+_JSON_HEADERS = [("content-type", "application/json")] + [
+    (n.decode(), v.decode()) for n, v in JSON_RESPONSE_HEADERS
+]
 
 
-def ingest_fast_lane(app: ASGIApp, lrs_state: Callable[[], LrsState | None]) -> ASGIApp:
-    async def fast_lane(scope: Scope, receive: Receive, send: Send) -> None:
-        method = scope.get("method")
-        state = lrs_state()
-        if scope["type"] != "http" or scope["path"] != PATH or state is None:
-            await app(scope, receive, send)
-            return
-        statement_id = _plain_write(method, scope)
-        if statement_id is False:
-            await app(scope, receive, send)
-            return
-        scope["path_template"] = PATH  # the route's name in metrics and traces, as Litestar's
-        requested = requested_version(scope)
-        version = response_version(requested)
-        protocol = [(VERSION_HEADER, (version or V2).encode())]
-        try:
-            if version is None:
-                raise BadRequest(version_problem(requested))
-            status, body = await _write(scope, receive, state, statement_id, version)
-        except HyperEduError as exc:
-            count_rejection(PATH, exc)
-            status, body = exc.status, _encode(exc.to_body())
-            if isinstance(exc, Overloaded):
-                protocol.append((b"retry-after", str(exc.retry_after).encode()))
-        except Exception:
-            log.exception("unhandled error on %s %s", method, PATH)
-            status, body = 500, _encode({"error": "InternalError", "message": "internal error"})
-        protocol.append(
-            (CONSISTENT_THROUGH_HEADER, xapi_time(state.committer.consistent_through()).encode())
-        )
-        await _respond(send, status, body, protocol)
-
-    return fast_lane
-
-
-def _plain_write(method: object, scope: Scope) -> str | bool | None:
+def plain_write(method: str, query: str, has_origin: bool) -> str | bool | None:
     """None for a plain POST, the raw statementId for a plain PUT, False for anything else."""
-    for name, _ in scope["headers"]:
-        if name == b"origin":
-            return False
-    query = scope.get("query_string", b"")
+    if has_origin:
+        return False
     if method == "POST" and not query:
         return None
     if method == "PUT" and query:
-        params = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        params = parse_qsl(query, keep_blank_values=True)
         if len(params) == 1 and params[0][0] == "statementId":
             return params[0][1]
     return False
 
 
-async def _write(
-    scope: Scope, receive: Receive, state: LrsState, statement_id: str | None, version: str
-) -> tuple[int, bytes]:
-    authorization = content_type = None
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            authorization = value.decode("latin-1")
-        elif name == b"content-type":
-            content_type = value.decode("latin-1")
-    credential = await state.credentials.authenticate(authorization)
-    if statement_id is not None:
-        statement_id = uuid_param("statementId", statement_id)
-    body = await _read_body(receive, state.settings.max_body_bytes)
-    ids = await store_statements(
-        state,
-        credential,
-        version=version,
-        content_type=content_type or "",
-        body=body,
-        statement_id=statement_id,
-    )
-    return (200, _encode(ids)) if statement_id is None else (204, b"")
+async def answer_write(
+    state: LrsState,
+    statement_id: str | None,
+    *,
+    requested_version: str | None,
+    authorization: str | None,
+    content_type: str | None,
+    read_body: ReadBody,
+) -> tuple[int, bytes, Headers]:
+    """Status, body and headers (lower-case names; no content-length) of a plain write."""
+    version = response_version(requested_version)
+    headers = [(_VERSION, version or V2)]
+    try:
+        if version is None:
+            raise BadRequest(version_problem(requested_version))
+        credential = await state.credentials.authenticate(authorization)
+        if statement_id is not None:
+            statement_id = uuid_param("statementId", statement_id)
+        ids = await store_statements(
+            state,
+            credential,
+            version=version,
+            content_type=content_type or "",
+            body=await read_body(state.settings.max_body_bytes),
+            statement_id=statement_id,
+        )
+        status, body = (200, _encode(ids)) if statement_id is None else (204, b"")
+    except HyperEduError as exc:
+        count_rejection(PATH, exc)
+        status, body = exc.status, _encode(exc.to_body())
+        if isinstance(exc, Overloaded):
+            headers.append(("retry-after", str(exc.retry_after)))
+    except Exception:
+        log.exception("unhandled error on a write to %s", PATH)
+        status, body = 500, _encode({"error": "InternalError", "message": "internal error"})
+    headers.append((_CONSISTENT_THROUGH, xapi_time(state.committer.consistent_through())))
+    headers.extend(_JSON_HEADERS if body else _EMPTY_HEADERS)
+    return status, body, headers
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+def ingest_fast_lane(app: ASGIApp, lrs_state: Callable[[], LrsState | None]) -> ASGIApp:
+    """The ASGI door to the lane, in front of `app`."""
+
+    async def fast_lane(scope: Scope, receive: Receive, send: Send) -> None:
+        state = lrs_state()
+        if scope["type"] != "http" or scope["path"] != PATH or state is None:
+            await app(scope, receive, send)
+            return
+        fields = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
+        query = scope.get("query_string", b"").decode("latin-1")
+        statement_id = plain_write(scope["method"], query, "origin" in fields)
+        if statement_id is False:
+            await app(scope, receive, send)
+            return
+        scope["path_template"] = PATH  # the route's name in metrics and traces, as Litestar's
+
+        async def read_body(limit: int) -> bytes:
+            return await _read_asgi_body(receive, limit)
+
+        status, body, headers = await answer_write(
+            state,
+            statement_id,
+            requested_version=fields.get(_VERSION),
+            authorization=fields.get("authorization"),
+            content_type=fields.get("content-type"),
+            read_body=read_body,
+        )
+        encoded = [(n.encode(), v.encode("latin-1")) for n, v in headers]
+        encoded.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": encoded})
+        await send({"type": "http.response.body", "body": body})
+
+    return fast_lane
+
+
+async def _read_asgi_body(receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -126,16 +152,3 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-async def _respond(
-    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
-) -> None:
-    headers.append((b"content-length", str(len(body)).encode()))
-    if body:
-        headers.append((b"content-type", b"application/json"))
-        headers.extend(JSON_RESPONSE_HEADERS)
-    else:
-        headers.extend(ALWAYS_HEADERS)
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -145,74 +145,104 @@ class RequestTally:
             latency._sum.inc(total)
 
 
-def observe_requests(app: ASGIApp, router: Litestar, *, access_log: bool = False) -> ASGIApp:
-    """The outermost layer: give each request an id (X-Request-Id if the client sent a sane
-    one, else a fresh one), echo it, count and time the request by route template, method
-    and status, and log it if `access_log`.
+class RequestObserver:
+    """What the outermost layer does for every request: give it an id (X-Request-Id if the
+    client sent a sane one, else a fresh one), count and time it by route template, method
+    and status, and log it if `access_log`. `wrap` is its ASGI layer; the RSGI front
+    (`lrs.rsgi_front`) calls `request_id` and `record` itself for the requests it answers."""
 
-    On the ASGI lifespan it starts this worker's once-a-second flush of the request tally
-    and sampling of its queue and pool into their gauges."""
-    routes = {route.path for route in router.routes}
-    tally = RequestTally()
-    ids = _request_ids()
-    flusher: asyncio.Task[None] | None = None
+    def __init__(self, router: Litestar, *, access_log: bool = False) -> None:
+        self.router = router
+        self.routes = {route.path for route in router.routes}
+        self.tally = RequestTally()
+        self.access_log = access_log
+        self._ids = _request_ids()
+        self._flusher: asyncio.Task[None] | None = None
 
-    async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_observed(message: Message) -> None:
-            nonlocal flusher
-            if message["type"] == "lifespan.startup.complete":
-                forget_dead_workers()
-                flusher = asyncio.create_task(flush_forever(router, tally), name="metrics")
-            elif message["type"] == "lifespan.shutdown.complete" and flusher is not None:
-                flusher.cancel()
-                with suppress(asyncio.CancelledError):
-                    await flusher
-                tally.flush()
-                if os.environ.get(MULTIPROC_ENV):
-                    multiprocess.mark_process_dead(os.getpid())
-            await send(message)
+    def request_id(self, incoming: bytes | None) -> str:
+        if incoming is not None and _REQUEST_ID.fullmatch(incoming):
+            return incoming.decode("ascii")
+        return next(self._ids)
 
-        await app(scope, receive, send_observed)
+    def record(
+        self, path: str, template: str | None, method: str, status: int, seconds: float
+    ) -> None:
+        route = template or (path if path in self.routes else "other")
+        method = method if method in _METHODS else "other"
+        self.tally.add(route, method, status, seconds)
+        if self.access_log:
+            log.info(
+                "%s %s %d",
+                method,
+                route,
+                status,
+                extra={"route": route, "status": status, "ms": round(seconds * 1000, 3)},
+            )
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            if scope["type"] == "lifespan":
-                await lifespan(scope, receive, send)
-            else:
-                await app(scope, receive, send)
-            return
-        rid = _incoming_request_id(scope["headers"]) or next(ids)
-        echoed = (REQUEST_ID_HEADER, rid.encode())
-        token = request_id.set(rid)
-        status = 500
-        started = perf_counter()
+    async def started(self) -> None:
+        """On the worker's start: the once-a-second flush of the request tally and sampling
+        of its queue and pool into their gauges."""
+        forget_dead_workers()
+        self._flusher = asyncio.create_task(flush_forever(self.router, self.tally), name="metrics")
 
-        async def send_observed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), echoed]
-            await send(message)
+    async def stopping(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._flusher
+        self.tally.flush()
+        if os.environ.get(MULTIPROC_ENV):
+            multiprocess.mark_process_dead(os.getpid())
 
-        try:
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        """The ASGI layer: observes every request, echoes its id, and hooks `started` and
+        `stopping` to the ASGI lifespan."""
+
+        async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
+            async def send_observed(message: Message) -> None:
+                if message["type"] == "lifespan.startup.complete":
+                    await self.started()
+                elif message["type"] == "lifespan.shutdown.complete":
+                    await self.stopping()
+                await send(message)
+
             await app(scope, receive, send_observed)
-        finally:
-            seconds = perf_counter() - started
-            path = scope["path"]
-            route = scope.get("path_template") or (path if path in routes else "other")
-            method = scope["method"] if scope["method"] in _METHODS else "other"
-            tally.add(route, method, status, seconds)
-            if access_log:
-                log.info(
-                    "%s %s %d",
-                    method,
-                    route,
-                    status,
-                    extra={"route": route, "status": status, "ms": round(seconds * 1000, 3)},
-                )
-            request_id.reset(token)
 
-    return middleware
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                if scope["type"] == "lifespan":
+                    await lifespan(scope, receive, send)
+                else:
+                    await app(scope, receive, send)
+                return
+            rid = self.request_id(_incoming_request_id(scope["headers"]))
+            echoed = (REQUEST_ID_HEADER, rid.encode())
+            token = request_id.set(rid)
+            status = 500
+            started = perf_counter()
+
+            async def send_observed(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    message["headers"] = [*message.get("headers", ()), echoed]
+                await send(message)
+
+            try:
+                await app(scope, receive, send_observed)
+            finally:
+                seconds = perf_counter() - started
+                self.record(
+                    scope["path"], scope.get("path_template"), scope["method"], status, seconds
+                )
+                request_id.reset(token)
+
+        return middleware
+
+
+def observe_requests(app: ASGIApp, router: Litestar, *, access_log: bool = False) -> ASGIApp:
+    """`app` inside the request-observing layer (see `RequestObserver`)."""
+    return RequestObserver(router, access_log=access_log).wrap(app)
 
 
 def _request_ids() -> Iterator[str]:
@@ -221,10 +251,10 @@ def _request_ids() -> Iterator[str]:
     return (f"{prefix}-{n:x}" for n in count(1))
 
 
-def _incoming_request_id(headers: Any) -> str | None:
+def _incoming_request_id(headers: Any) -> bytes | None:
     for name, value in headers:
         if name == REQUEST_ID_HEADER:
-            return value.decode("ascii") if _REQUEST_ID.fullmatch(value) else None
+            return bytes(value)
     return None
 
 
