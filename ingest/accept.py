@@ -20,7 +20,21 @@ V1_DEFAULT_VERSION = "1.0.0"
 
 
 def xapi_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """`moment` in UTC to the millisecond, as the LRS writes timestamps: 2026-12-02T15:28:43.023Z.
+
+    Formatted by hand: it runs twice per write request (stored, Consistent-Through), and
+    `isoformat(timespec=...)` with the suffix swap costs about twice as much."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond // 1000,
+    )
 
 
 async def accept_statements(
