@@ -46,7 +46,21 @@ def envelope(args: argparse.Namespace, **fields: Any) -> dict[str, Any]:
         "settings": {
             k: v for k, v in vars(args).items() if k not in ("key", "secret", "run") and v != ""
         },
+        "server_environment": server_environment(),
         **fields,
+    }
+
+
+_NOT_RECORDED = ("SECRET", "KEY", "PASSWORD", "TOKEN", "URL", "JWKS")
+
+
+def server_environment() -> dict[str, str]:
+    """The HYPEREDU_* settings a server started by the benchmark inherits (HYPEREDU_INTERFACE,
+    HYPEREDU_BATCH_WINDOW_MS, ...), so a result says what it measured; never credentials."""
+    return {
+        name: value
+        for name, value in sorted(os.environ.items())
+        if name.startswith("HYPEREDU_") and not any(word in name for word in _NOT_RECORDED)
     }
 
 
