@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Literal
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -50,7 +51,7 @@ _JSON_HEADERS = [("content-type", "application/json")] + [
 ]
 
 
-def plain_write(method: str, query: str, has_origin: bool) -> str | bool | None:
+def plain_write(method: str, query: str, has_origin: bool) -> str | Literal[False] | None:
     """None for a plain POST, the raw statementId for a plain PUT, False for anything else."""
     if has_origin:
         return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
 from granian.rsgi import (
     HTTPProtocol,
@@ -15,7 +15,8 @@ from granian.rsgi import (
     WebsocketMessageType,
     WebsocketProtocol,
 )
-from litestar.types import ASGIApp, Message
+from litestar.types import ASGIApp, Message, ReceiveMessage
+from litestar.types import Scope as AsgiScope
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ async def bridge_http(
 ) -> None:
     exchange = _Exchange(protocol, scope.headers.get("content-length"))
     try:
-        await app(_asgi_scope("http", scope, state), exchange.receive, exchange.send)
+        asgi_scope = cast(AsgiScope, _asgi_scope("http", scope, state))
+        await app(asgi_scope, exchange.receive, exchange.send)
     except Exception:
         log.exception("unhandled error on %s %s", scope.method, scope.path)
     exchange.finish()
@@ -44,7 +46,7 @@ async def bridge_websocket(
     offered = scope.headers.get("sec-websocket-protocol")
     asgi_scope["subprotocols"] = [p.strip() for p in offered.split(",")] if offered else []
     try:
-        await app(asgi_scope, socket.receive, socket.send)
+        await app(cast(AsgiScope, asgi_scope), socket.receive, socket.send)
     except Exception:
         log.exception("unhandled error on WebSocket %s", scope.path)
     socket.finish()
@@ -103,7 +105,7 @@ class _Exchange:
         self._done = False
         self._ended: asyncio.Future[None] | None = None
 
-    async def receive(self) -> Message:
+    async def receive(self) -> ReceiveMessage:
         if self._read:
             await self._disconnect()
             return {"type": "http.disconnect"}
@@ -185,7 +187,7 @@ class _Socket:
         self._connected = False
         self._closed = False
 
-    async def receive(self) -> Message:
+    async def receive(self) -> ReceiveMessage:
         if not self._connected:
             self._connected = True
             return {"type": "websocket.connect"}
