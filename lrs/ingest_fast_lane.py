@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -41,6 +41,13 @@ log = logging.getLogger(__name__)
 PATH = "/xapi/statements"
 Headers = list[tuple[str, str]]
 ReadBody = Callable[[int], Awaitable[bytes]]  # reads the whole body, refusing more than N bytes
+
+
+class RequestHeaders(Protocol):
+    """A request's headers by lower-case name: a dict, or Granian's RSGI headers."""
+
+    def get(self, key: str, default: None = None) -> str | None: ...
+
 
 _encode = msgspec.json.Encoder().encode
 _VERSION = VERSION_HEADER.decode()
@@ -65,28 +72,23 @@ def plain_write(method: str, query: str, has_origin: bool) -> str | Literal[Fals
 
 
 async def answer_write(
-    state: LrsState,
-    statement_id: str | None,
-    *,
-    requested_version: str | None,
-    authorization: str | None,
-    content_type: str | None,
-    read_body: ReadBody,
+    state: LrsState, statement_id: str | None, request: RequestHeaders, read_body: ReadBody
 ) -> tuple[int, bytes, Headers]:
     """Status, body and headers (lower-case names; no content-length) of a plain write."""
+    requested_version = request.get(_VERSION)
     version = response_version(requested_version)
     headers = [(_VERSION, version or V2)]
     try:
         if version is None:
             raise BadRequest(version_problem(requested_version))
-        credential = await state.credentials.authenticate(authorization)
+        credential = await state.credentials.authenticate(request.get("authorization"))
         if statement_id is not None:
             statement_id = uuid_param("statementId", statement_id)
         ids = await store_statements(
             state,
             credential,
             version=version,
-            content_type=content_type or "",
+            content_type=request.get("content-type") or "",
             body=await read_body(state.settings.max_body_bytes),
             statement_id=statement_id,
         )
@@ -123,14 +125,7 @@ def ingest_fast_lane(app: ASGIApp, lrs_state: Callable[[], LrsState | None]) -> 
         async def read_body(limit: int) -> bytes:
             return await _read_asgi_body(receive, limit)
 
-        status, body, headers = await answer_write(
-            state,
-            statement_id,
-            requested_version=fields.get(_VERSION),
-            authorization=fields.get("authorization"),
-            content_type=fields.get("content-type"),
-            read_body=read_body,
-        )
+        status, body, headers = await answer_write(state, statement_id, fields, read_body)
         encoded = [(n.encode(), v.encode("latin-1")) for n, v in headers]
         encoded.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": encoded})

@@ -30,8 +30,6 @@ from lrs.state import LrsState
 
 log = logging.getLogger(__name__)
 
-_VERSION = "x-experience-api-version"
-
 
 class RsgiFront:
     """One worker's app. `fast_lane` off (rate limiting or tracing on) sends every request
@@ -92,14 +90,7 @@ class RsgiFront:
             return await _read_body(protocol, declared, limit)
 
         try:
-            status, body, answer = await answer_write(
-                state,
-                statement_id,
-                requested_version=headers.get(_VERSION),
-                authorization=headers.get("authorization"),
-                content_type=headers.get("content-type"),
-                read_body=read_body,
-            )
+            status, body, answer = await answer_write(state, statement_id, headers, read_body)
             answer.append(("x-request-id", rid))
             protocol.response_bytes(status, answer, body)
         finally:
