@@ -115,3 +115,35 @@ def test_kill_minus_9_of_server_and_database_loses_no_acknowledged_statement(own
     pg.cleanup()
     missing = [i for i in acknowledged if i not in ids]
     assert missing == []
+
+
+def test_sigterm_under_load_stops_cleanly_and_loses_no_acknowledged_statement(own_server):
+    # A graceful stop: Granian stops taking requests, those in flight are answered, then the
+    # app's lifespan ends and the committer drains what it accepted before the workers exit.
+    srv, auth = own_server
+    acknowledged: list[str] = []
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=post_until, args=(srv.url, auth, f"t{i}", acknowledged, stop))
+        for i in range(8)
+    ]
+    for t in threads:
+        t.start()
+    threading.Event().wait(2)
+    srv.stop(signal.SIGTERM)  # waits (at most 60 s) for the whole process group to exit
+    stop.set()
+    for t in threads:
+        t.join()
+    assert len(acknowledged) > 100
+    log = (srv.data_dir / "server.log").read_text()
+    assert "Traceback" not in log
+
+    srv.start()
+    from ingest.embedded_postgres import start_embedded_postgres
+
+    pg, dsn = start_embedded_postgres(srv.data_dir)
+    import asyncio
+
+    ids = set(asyncio.run(stored_ids(dsn)))
+    pg.cleanup()
+    assert [i for i in acknowledged if i not in ids] == []
