@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 
 _ASGI = {"version": "3.0", "spec_version": "2.3"}
 _INTERNAL_ERROR = b'{"error":"InternalError","message":"internal error"}'
+# A body declared no longer than this is read in one call; a longer one (or one of unknown
+# length) is handed over as it streams in, so that each layer's own size bound (a route's
+# request_max_body_size, the alternate syntax's form limit) refuses it before it is all read.
+_WHOLE_BODY_MAX = 1024 * 1024
 
 
 async def bridge_http(
@@ -77,14 +81,13 @@ def _address(address: str) -> tuple[str, int] | None:
 class _Exchange:
     """One request's ASGI `receive` and `send` over its RSGI protocol.
 
-    `receive` gives the body (in one message when its length is declared, else as it streams
+    `receive` gives the body (in one message when it is declared short, else as it streams
     in), then waits for the client to go away or the response to end, and says
     "http.disconnect" (as ASGI servers do: a streaming response listens for it to finish).
     `send` sends a response with one body message whole, and streams one with more."""
 
     __slots__ = (
         "_chunks",
-        "_declared",
         "_done",
         "_ended",
         "_headers",
@@ -92,11 +95,14 @@ class _Exchange:
         "_read",
         "_status",
         "_stream",
+        "_whole",
     )
 
     def __init__(self, protocol: HTTPProtocol, declared: str | None) -> None:
         self._protocol = protocol
-        self._declared = declared
+        self._whole = (
+            declared is not None and declared.isdigit() and int(declared) <= _WHOLE_BODY_MAX
+        )
         self._chunks: Any = None
         self._read = False
         self._status: int | None = None
@@ -110,7 +116,7 @@ class _Exchange:
             await self._disconnect()
             return {"type": "http.disconnect"}
         try:
-            if self._declared is not None:
+            if self._whole:
                 self._read = True
                 return {"type": "http.request", "body": await self._protocol(), "more_body": False}
             if self._chunks is None:

@@ -6,6 +6,7 @@ and the rate limiter, which must see every write when it is on."""
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lrs.alternate_syntax import FORM_MAX_BYTES
 from tests.conftest import Server, basic, create_credential, free_port
 
 LIMIT = 64 * 1024
@@ -98,6 +100,23 @@ def test_a_document_streamed_across_the_bridge_arrives_whole(client: httpx.Clien
     assert head.content == b""
     assert head.headers["content-length"] == str(len(document))
     assert head.headers["etag"] == got.headers["etag"]
+
+
+def test_a_long_declared_body_is_refused_by_its_bound_before_it_has_all_arrived(
+    client: httpx.Client,
+) -> None:
+    # The alternate request syntax bounds its form at FORM_MAX_BYTES: a request declaring far
+    # more is refused once that much has come in, not held until the whole declared length.
+    url = client.base_url
+    head = (
+        "POST /xapi/statements?method=PUT HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {FORM_MAX_BYTES * 8}\r\n\r\n"
+    )
+    with socket.create_connection((url.host, url.port), timeout=30) as sock:
+        sock.sendall(head.encode() + b"a" * (FORM_MAX_BYTES + 65536))
+        status_line = sock.recv(64).split(b"\r\n")[0]
+    assert status_line.startswith(b"HTTP/1.1 4"), status_line
 
 
 def test_duplicate_request_headers_reach_the_app(client: httpx.Client) -> None:
