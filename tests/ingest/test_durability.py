@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import signal
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -76,74 +79,63 @@ def test_concurrent_clients_every_acknowledged_statement_stored_exactly_once(
     stop.set()
     for t in threads:
         t.join()
-    import asyncio
-
     ids = asyncio.run(stored_ids(database_url))
     assert len(acknowledged) > 500
     assert set(acknowledged) <= set(ids)
     assert len(ids) == len(set(ids))
 
 
-def test_kill_minus_9_of_server_and_database_loses_no_acknowledged_statement(own_server):
-    srv, auth = own_server
+def acknowledged_until(srv: Server, auth: str, stop_server: Callable[[], None]) -> list[str]:
+    """The ids acknowledged by 8 clients posting until `stop_server` (called after 2 s) ends
+    the server; the clients stop at their first failed request."""
     acknowledged: list[str] = []
     stop = threading.Event()
     threads = [
-        threading.Thread(target=post_until, args=(srv.url, auth, f"k{i}", acknowledged, stop))
+        threading.Thread(target=post_until, args=(srv.url, auth, f"c{i}", acknowledged, stop))
         for i in range(8)
     ]
     for t in threads:
         t.start()
     threading.Event().wait(2)
-    postmaster = int((srv.data_dir / "pg" / "postmaster.pid").read_text().split()[0])
-    srv.stop(signal.SIGKILL)
-    import os
-
-    os.kill(postmaster, signal.SIGKILL)
+    stop_server()
     stop.set()
     for t in threads:
         t.join()
-    assert len(acknowledged) > 100
+    return acknowledged
 
+
+def stored_after_restart(srv: Server) -> set[str]:
     srv.start()
     from ingest.embedded_postgres import start_embedded_postgres
 
     pg, dsn = start_embedded_postgres(srv.data_dir)
-    import asyncio
+    try:
+        return set(asyncio.run(stored_ids(dsn)))
+    finally:
+        pg.cleanup()
 
-    ids = set(asyncio.run(stored_ids(dsn)))
-    pg.cleanup()
-    missing = [i for i in acknowledged if i not in ids]
-    assert missing == []
+
+def test_kill_minus_9_of_server_and_database_loses_no_acknowledged_statement(own_server):
+    srv, auth = own_server
+
+    def kill_both() -> None:
+        postmaster = int((srv.data_dir / "pg" / "postmaster.pid").read_text().split()[0])
+        srv.stop(signal.SIGKILL)
+        os.kill(postmaster, signal.SIGKILL)
+
+    acknowledged = acknowledged_until(srv, auth, kill_both)
+    assert len(acknowledged) > 100
+    ids = stored_after_restart(srv)
+    assert [i for i in acknowledged if i not in ids] == []
 
 
 def test_sigterm_under_load_stops_cleanly_and_loses_no_acknowledged_statement(own_server):
     # A graceful stop: Granian stops taking requests, those in flight are answered, then the
     # app's lifespan ends and the committer drains what it accepted before the workers exit.
     srv, auth = own_server
-    acknowledged: list[str] = []
-    stop = threading.Event()
-    threads = [
-        threading.Thread(target=post_until, args=(srv.url, auth, f"t{i}", acknowledged, stop))
-        for i in range(8)
-    ]
-    for t in threads:
-        t.start()
-    threading.Event().wait(2)
-    srv.stop(signal.SIGTERM)  # waits (at most 60 s) for the whole process group to exit
-    stop.set()
-    for t in threads:
-        t.join()
+    # Server.stop waits (at most 60 s) for the whole process group to exit.
+    acknowledged = acknowledged_until(srv, auth, lambda: srv.stop(signal.SIGTERM))
     assert len(acknowledged) > 100
-    log = (srv.data_dir / "server.log").read_text()
-    assert "Traceback" not in log
-
-    srv.start()
-    from ingest.embedded_postgres import start_embedded_postgres
-
-    pg, dsn = start_embedded_postgres(srv.data_dir)
-    import asyncio
-
-    ids = set(asyncio.run(stored_ids(dsn)))
-    pg.cleanup()
+    assert "Traceback" not in (srv.data_dir / "server.log").read_text()
+    ids = stored_after_restart(srv)
     assert [i for i in acknowledged if i not in ids] == []
