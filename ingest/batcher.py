@@ -6,6 +6,11 @@ request. While a writer waits for its commit, the next batch gathers behind it, 
 grow with load and latency stays at about one commit. A unique violation (a statement id
 already stored) sends that batch down the slow path, where each request is committed alone,
 so one request's conflict never fails another's statements.
+
+Once a request has been refused for a full queue, the queue counts as saturated until it
+has drained to half: meanwhile `admit` turns writes away before their bodies are decoded.
+Under overload, decoding requests only to refuse them at the queue would take the CPU the
+writers and the accepted requests need (large batches most of all).
 """
 
 from __future__ import annotations
@@ -77,6 +82,7 @@ class GroupCommitter:
         self._tasks: list[asyncio.Task[None]] = []
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._last_batch_requests = 0
+        self._saturated = False  # a request was refused for a full queue; not drained yet
 
     def start(self) -> None:
         self._tasks = [
@@ -90,11 +96,22 @@ class GroupCommitter:
         self._wakeup.set()
         await asyncio.gather(*self._tasks)
 
+    def admit(self) -> None:
+        """Raise Overloaded if a write would be refused anyway: call it before decoding one."""
+        if self._closing:
+            raise Overloaded("the server is shutting down", retry_after=5)
+        if self._saturated:
+            if self._queued_statements > self._queue_max // 2:
+                OVERLOADED.inc()
+                raise Overloaded("the statement queue is full; retry shortly", retry_after=1)
+            self._saturated = False
+
     async def submit(self, rows: list[StatementRow], attachments: list[Attachment]) -> None:
         """Return once `rows` are committed; raise Conflict, Overloaded on failure."""
         if self._closing:
             raise Overloaded("the server is shutting down", retry_after=5)
         if self._queued_statements + len(rows) > self._queue_max and self._queued_statements:
+            self._saturated = True
             OVERLOADED.inc()
             raise Overloaded("the statement queue is full; retry shortly", retry_after=1)
         pending = _Pending(

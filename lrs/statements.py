@@ -135,6 +135,7 @@ async def store_statements(
 
     Framework-free, so the Litestar routes and the ingest fast lane share it."""
     require(credential.scopes, Action.WRITE_STATEMENTS)
+    state.committer.admit()
     statements_json, parts = split_body(content_type, body)
     statements = tracing.call("validate", decode_statements, statements_json, version)
     if statement_id is not None:
