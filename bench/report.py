@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,8 +48,35 @@ def envelope(args: argparse.Namespace, **fields: Any) -> dict[str, Any]:
             k: v for k, v in vars(args).items() if k not in ("key", "secret", "run") and v != ""
         },
         "server_environment": server_environment(),
+        "code": code_version(),
         **fields,
     }
+
+
+def code_version() -> str | None:
+    """The commit the benchmark ran (with "+uncommitted" if the tree had changes), so a
+    result can be traced to its code; None outside a git checkout."""
+    checkout = Path(__file__).parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=checkout,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=checkout,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+uncommitted" if changes else "")
 
 
 _NOT_RECORDED = ("SECRET", "KEY", "PASSWORD", "TOKEN", "URL", "JWKS")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +28,14 @@ def test_a_result_records_the_server_settings_but_no_secret(
         "HYPEREDU_INTERFACE": "asgi",
     }
     assert result["settings"] == {"batch": 1}
+
+
+def test_a_result_names_the_commit_it_measured() -> None:
+    if not (Path(__file__).parents[2] / ".git").exists():
+        pytest.skip("not a git checkout")
+    version = envelope(argparse.Namespace())["code"]
+    assert version is not None and version.split("+")[0].isalnum()
+    head = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert version.split("+")[0] == head
