@@ -56,7 +56,12 @@ def decode_statements(body: bytes, version: str) -> list[Statement]:
 
 def _listed_context(context: Context) -> Context:
     ca = context.context_activities
-    if ca is UNSET or not any(isinstance(v, Activity) for v in msgspec.structs.astuple(ca)):
+    if ca is UNSET or not (
+        isinstance(ca.parent, Activity)
+        or isinstance(ca.grouping, Activity)
+        or isinstance(ca.category, Activity)
+        or isinstance(ca.other, Activity)
+    ):
         return context
     lists = {
         name: [value] if isinstance(value, Activity) else value
@@ -68,13 +73,15 @@ def _listed_context(context: Context) -> Context:
 def with_context_activity_lists(stmt: Statement) -> Statement:
     """The statement with every context Activity given alone turned into an array of one,
     the form the LRS MUST return (Data 2.4.6.2)."""
-    if stmt.context is not UNSET:
-        stmt = msgspec.structs.replace(stmt, context=_listed_context(stmt.context))
+    if stmt.context is not UNSET and (listed := _listed_context(stmt.context)) is not stmt.context:
+        stmt = msgspec.structs.replace(stmt, context=listed)
     obj = stmt.object
-    if isinstance(obj, SubStatement) and obj.context is not UNSET:
-        stmt = msgspec.structs.replace(
-            stmt, object=msgspec.structs.replace(obj, context=_listed_context(obj.context))
-        )
+    if (
+        isinstance(obj, SubStatement)
+        and obj.context is not UNSET
+        and (listed := _listed_context(obj.context)) is not obj.context
+    ):
+        stmt = msgspec.structs.replace(stmt, object=msgspec.structs.replace(obj, context=listed))
     return stmt
 
 
