@@ -9,7 +9,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import psutil
 
 from bench.loadgen import LoadResult, build_requests, run_load_process
 from bench.relay_lag import RelayLag
+from bench.report import envelope, save_result
 from bench.server import basic_auth, free_port
 from bench.workload import make_batches
 
@@ -334,7 +334,7 @@ def run(args: argparse.Namespace) -> int:
             summary["headline"]["single_vs_noop_ratio"] = summary["single_vs_noop_ratio"]
             print(f"; batch 1 is {summary['single_vs_noop_ratio']:.2f} of it", end="")
         print()
-    _save(summary, Path(args.results_dir))
+    save_result("ingest", summary, Path(args.results_dir))
     if args.json:
         print(json.dumps(summary["headline"]))
     return 0
@@ -354,26 +354,7 @@ def _summary(
     if ceiling:
         headline["copy_ceiling_rows_per_s"] = round(ceiling, 1)
         headline["ratio"] = round(headline_row["statements_per_s"] / ceiling, 3)
-    return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-            "python": platform.python_version(),
-            "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        },
-        "settings": {k: v for k, v in vars(args).items() if k not in ("key", "secret", "run")},
-        "results": results,
-        "copy_ceiling_rows_per_s": ceiling,
-        "headline": headline,
-    }
-
-
-def _save(summary: dict[str, Any], folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"ingest-{summary['when'].replace(':', '').replace('+0000', 'Z')}.json"
-    (folder / name).write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"results written to {folder / name}", file=sys.stderr)
+    return envelope(args, results=results, copy_ceiling_rows_per_s=ceiling, headline=headline)
 
 
 class _nullcontext:
