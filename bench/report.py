@@ -56,27 +56,20 @@ def envelope(args: argparse.Namespace, **fields: Any) -> dict[str, Any]:
 def code_version() -> str | None:
     """The commit the benchmark ran (with "+uncommitted" if the tree had changes), so a
     result can be traced to its code; None outside a git checkout."""
-    checkout = Path(__file__).parent.parent
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=checkout,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        changes = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=checkout,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
+        commit = _git("rev-parse", "--short=12", "HEAD")
+        changes = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return None
     return commit + ("+uncommitted" if changes else "")
+
+
+def _git(*args: str) -> str:
+    checkout = Path(__file__).parent.parent
+    done = subprocess.run(
+        ["git", *args], cwd=checkout, capture_output=True, text=True, check=True, timeout=10
+    )
+    return done.stdout.strip()
 
 
 _NOT_RECORDED = ("SECRET", "KEY", "PASSWORD", "TOKEN", "URL", "JWKS")
