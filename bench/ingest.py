@@ -25,7 +25,7 @@ import psutil
 
 from bench.loadgen import LoadResult, build_requests, run_load_process
 from bench.relay_lag import RelayLag
-from bench.report import envelope, save_result
+from bench.report import code_version, envelope, save_result
 from bench.server import basic_auth, free_port
 from bench.workload import make_batches
 
@@ -274,6 +274,7 @@ def _print_table(results: list[dict[str, Any]], ceiling: float | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     batches = [int(b) for b in args.batch.split(",") if b]
+    code = code_version()  # as the server starts, not as the run ends
     if args.endpoint:
         if not (args.key and args.secret):
             print("hyperedu bench: --endpoint needs --key and --secret", file=sys.stderr)
@@ -317,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
             )
             ceiling = asyncio.run(copy_ceiling(target.database_url, args.copy_rows))
     _print_table(results, ceiling)
-    summary = _summary(results, ceiling, args)
+    summary = _summary(results, ceiling, args, code)
     if noop is not None:
         single = next((r for r in results if r["batch"] == 1), None)
         summary["noop_requests_per_s"] = noop["requests_per_s"]
@@ -341,7 +342,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _summary(
-    results: list[dict[str, Any]], ceiling: float | None, args: argparse.Namespace
+    results: list[dict[str, Any]],
+    ceiling: float | None,
+    args: argparse.Namespace,
+    code: str | None,
 ) -> dict[str, Any]:
     headline_row = next((r for r in results if r["batch"] == 100), results[-1])
     headline: dict[str, Any] = {
@@ -354,7 +358,9 @@ def _summary(
     if ceiling:
         headline["copy_ceiling_rows_per_s"] = round(ceiling, 1)
         headline["ratio"] = round(headline_row["statements_per_s"] / ceiling, 3)
-    return envelope(args, results=results, copy_ceiling_rows_per_s=ceiling, headline=headline)
+    return envelope(
+        args, code=code, results=results, copy_ceiling_rows_per_s=ceiling, headline=headline
+    )
 
 
 class _nullcontext:
