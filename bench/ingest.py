@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import psutil
@@ -28,6 +28,9 @@ from bench.relay_lag import RelayLag
 from bench.report import code_version, envelope, save_result
 from bench.server import basic_auth, free_port
 from bench.workload import make_batches
+
+if TYPE_CHECKING:
+    from ingest.rows import StatementRow
 
 RESULTS_DIR = Path(__file__).parent / "results"
 
@@ -210,21 +213,18 @@ def run_batch_size(target: Target, batch: int, args: argparse.Namespace) -> dict
     }
 
 
-async def copy_ceiling(dsn: str, rows_total: int) -> float:
-    """Rows/s of the same kind of rows appended by one client with COPY, 10,000 per batch."""
-    import asyncpg
-
+def workload_rows(count: int, batch: int, seed: int) -> list[list[StatementRow]]:
+    """`count` batches of `batch` workload statements as the ingest path turns them into rows
+    (decoded, validated, completed with id, stored and authority)."""
     from core.xapi.decode import decode_statements
     from core.xapi.models import Account, Agent
-    from ingest.postgres import copy_batch
     from ingest.rows import new_statement_id, to_row
 
     authority = Agent(name="bench", account=Account(home_page="http://bench", name="bench"))
-    batches = make_batches(rows_total // 10_000 or 1, min(rows_total, 10_000), seed=99)
     prepared = []
-    for batch in batches:
+    for statements in make_batches(count, batch, seed=seed):
         rows = []
-        for statement in decode_statements(json.dumps(batch).encode(), "1.0.3"):
+        for statement in decode_statements(json.dumps(statements).encode(), "1.0.3"):
             now = datetime.now(UTC)
             complete = msgspec.structs.replace(
                 statement,
@@ -239,6 +239,16 @@ async def copy_ceiling(dsn: str, rows_total: int) -> float:
                 )
             )
         prepared.append(rows)
+    return prepared
+
+
+async def copy_ceiling(dsn: str, rows_total: int) -> float:
+    """Rows/s of the same kind of rows appended by one client with COPY, 10,000 per batch."""
+    import asyncpg
+
+    from ingest.postgres import copy_batch
+
+    prepared = workload_rows(rows_total // 10_000 or 1, min(rows_total, 10_000), seed=99)
     conn = await asyncpg.connect(dsn)
     try:
         started = time.perf_counter()

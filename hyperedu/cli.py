@@ -137,6 +137,7 @@ def _add_bench_commands(benches: argparse._SubParsersAction) -> None:  # type: i
         ("plan", "capacity arithmetic for a target rate from the latest ingest result"),
         ("soak", "post steadily and sample the server's memory: is it flat?"),
         ("profile", "flame graph and microseconds per statement by stage, under load"),
+        ("append", "PostgreSQL CPU per statement of the ingest append, by batch size"),
     ):
         module = importlib.import_module(f"bench.{name}")
         command = benches.add_parser(name, help=help_text, description=module.__doc__)

@@ -1,0 +1,34 @@
+"""`hyperedu bench append`: PostgreSQL's CPU per appended statement, split by the fit into a
+cost per batch and a cost per statement."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.append import _fit, run
+
+
+def test_the_fit_recovers_a_fixed_cost_per_batch_and_a_cost_per_statement() -> None:
+    results = [
+        {"batch": n, "pg_cpu_us_per_statement": 40.0 + 200.0 / n} for n in (1, 4, 10, 32, 100)
+    ]
+    assert _fit(results) == {"fixed_us_per_batch": 200.0, "us_per_statement": 40.0}
+    assert _fit(results[:1]) is None  # one batch size cannot separate the two
+
+
+def test_a_run_appends_through_the_ingest_path_and_writes_its_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = argparse.Namespace(batch="1,8", statements=40, results_dir=str(tmp_path))
+    assert run(args) == 0
+    [written] = tmp_path.glob("append-*.json")
+    result = json.loads(written.read_text())
+    assert [r["batch"] for r in result["results"]] == [1, 8]
+    assert [r["statements"] for r in result["results"]] == [40, 40]
+    assert all(r["pg_cpu_us_per_statement"] >= 0 for r in result["results"])
+    assert set(result["fit"]) == {"fixed_us_per_batch", "us_per_statement"}
+    assert "us per batch" in capsys.readouterr().out
