@@ -178,6 +178,7 @@ def run_batch_size(target: Target, batch: int, args: argparse.Namespace) -> dict
     per_client = max(1, args.connections // args.clients)
     lag = RelayLag(target.database_url) if args.kafka and target.database_url else None
     database_before = _cpu_by_pid(_postgres_pids(target.data_dir)) if target.data_dir else {}
+    commits_before = _commits(target.database_url) if target.database_url else None
     cpu_before = _cpu_seconds(target.server_pids)
     with lag or nullcontext(), multiprocessing.get_context("spawn").Pool(args.clients) as pool:
         parts = pool.map(
@@ -185,6 +186,7 @@ def run_batch_size(target: Target, batch: int, args: argparse.Namespace) -> dict
             [(target.endpoint + "statements", requests, per_client, args.duration)] * args.clients,
         )
     cpu = _cpu_seconds(target.server_pids) - cpu_before
+    commits = _commits(target.database_url) - commits_before if commits_before is not None else 0
     # backends that started during the run count from zero
     database_after = _cpu_by_pid(_postgres_pids(target.data_dir)) if target.data_dir else {}
     database_cpu = sum(t - database_before.get(pid, 0.0) for pid, t in database_after.items())
@@ -209,8 +211,32 @@ def run_batch_size(target: Target, batch: int, args: argparse.Namespace) -> dict
             if database_after
             else {}
         ),
+        **(
+            {"statements_per_commit": round(statements / commits, 1)}
+            if commits and statements
+            else {}
+        ),
         **(lag.result() if lag else {}),
     }
+
+
+def _commits(dsn: str) -> int:
+    """The database's committed transactions so far: every one, the LMS consumers' and the
+    health checks' too, so statements per commit slightly understates the group commit's."""
+    import asyncpg
+
+    async def read() -> int:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return int(
+                await conn.fetchval(
+                    "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+                )
+            )
+        finally:
+            await conn.close()
+
+    return asyncio.run(read())
 
 
 def workload_rows(count: int, batch: int, seed: int) -> list[list[StatementRow]]:
@@ -261,7 +287,7 @@ async def copy_ceiling(dsn: str, rows_total: int) -> float:
 
 
 def _print_table(results: list[dict[str, Any]], ceiling: float | None) -> None:
-    header = f"{'batch':>6} {'stmts/s':>10} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'cpu s/1k':>9} {'pg s/1k':>8}"
+    header = f"{'batch':>6} {'stmts/s':>10} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'cpu s/1k':>9} {'pg s/1k':>8} {'stmt/tx':>8}"
     if ceiling:
         header += f" {'ratio':>6}"
     print(header)
@@ -271,6 +297,7 @@ def _print_table(results: list[dict[str, Any]], ceiling: float | None) -> None:
             f" {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7}"
             f" {(r['server_cpu_s_per_1000'] or 0):>9.3f}"
             f" {(r.get('postgres_cpu_s_per_1000') or 0):>8.3f}"
+            f" {(r.get('statements_per_commit') or 0):>8.1f}"
         )
         if ceiling:
             line += f" {r['statements_per_s'] / ceiling:>6.2f}"
