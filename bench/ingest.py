@@ -178,7 +178,7 @@ def run_batch_size(target: Target, batch: int, args: argparse.Namespace) -> dict
     per_client = max(1, args.connections // args.clients)
     lag = RelayLag(target.database_url) if args.kafka and target.database_url else None
     database_before = _cpu_by_pid(_postgres_pids(target.data_dir)) if target.data_dir else {}
-    commits_before = _commits(target.database_url) if target.database_url else None
+    groups_before = _group_commits(target.endpoint)
     cpu_before = _cpu_seconds(target.server_pids)
     with lag or nullcontext(), multiprocessing.get_context("spawn").Pool(args.clients) as pool:
         parts = pool.map(
@@ -186,7 +186,7 @@ def run_batch_size(target: Target, batch: int, args: argparse.Namespace) -> dict
             [(target.endpoint + "statements", requests, per_client, args.duration)] * args.clients,
         )
     cpu = _cpu_seconds(target.server_pids) - cpu_before
-    commits = _commits(target.database_url) - commits_before if commits_before is not None else 0
+    groups_after = _group_commits(target.endpoint)
     # backends that started during the run count from zero
     database_after = _cpu_by_pid(_postgres_pids(target.data_dir)) if target.data_dir else {}
     database_cpu = sum(t - database_before.get(pid, 0.0) for pid, t in database_after.items())
@@ -196,6 +196,10 @@ def run_batch_size(target: Target, batch: int, args: argparse.Namespace) -> dict
     ok = result.statuses.get(200, 0)
     latencies = sorted(result.latencies_s)
     statements = ok * batch
+    per_commit = None
+    if groups_before and groups_after and groups_after[1] > groups_before[1]:
+        committed = groups_after[0] - groups_before[0]
+        per_commit = round(committed / (groups_after[1] - groups_before[1]), 1)
     return {
         "batch": batch,
         "statements_per_s": statements / result.elapsed_s,
@@ -211,32 +215,30 @@ def run_batch_size(target: Target, batch: int, args: argparse.Namespace) -> dict
             if database_after
             else {}
         ),
-        **(
-            {"statements_per_commit": round(statements / commits, 1)}
-            if commits and statements
-            else {}
-        ),
+        **({"statements_per_commit": per_commit} if per_commit else {}),
         **(lag.result() if lag else {}),
     }
 
 
-def _commits(dsn: str) -> int:
-    """The database's committed transactions so far: every one, the LMS consumers' and the
-    health checks' too, so statements per commit slightly understates the group commit's."""
-    import asyncpg
+def _group_commits(endpoint: str) -> tuple[float, float] | None:
+    """Statements committed and group commits so far, from the server's own histogram on
+    /metrics (both workers); None where there is none (the no-op, metrics turned off)."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
 
-    async def read() -> int:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return int(
-                await conn.fetchval(
-                    "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
-                )
-            )
-        finally:
-            await conn.close()
-
-    return asyncio.run(read())
+    origin = endpoint.rstrip("/").removesuffix("/xapi")
+    try:
+        response = httpx.get(origin + "/metrics", timeout=10)
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200:
+        return None
+    totals = {"hyperedu_batch_statements_sum": 0.0, "hyperedu_batch_statements_count": 0.0}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if sample.name in totals:
+                totals[sample.name] += sample.value
+    return totals["hyperedu_batch_statements_sum"], totals["hyperedu_batch_statements_count"]
 
 
 def workload_rows(count: int, batch: int, seed: int) -> list[list[StatementRow]]:
