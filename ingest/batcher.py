@@ -97,23 +97,20 @@ class GroupCommitter:
         await asyncio.gather(*self._tasks)
 
     def admit(self) -> None:
-        """Raise Overloaded if a write would be refused anyway: call it before decoding one."""
+        """Raise Overloaded if the queue takes no writes now: call it before decoding one."""
         if self._closing:
             raise Overloaded("the server is shutting down", retry_after=5)
         if self._saturated:
             if self._queued_statements > self._queue_max // 2:
-                OVERLOADED.inc()
-                raise Overloaded("the statement queue is full; retry shortly", retry_after=1)
+                raise _queue_full()
             self._saturated = False
 
     async def submit(self, rows: list[StatementRow], attachments: list[Attachment]) -> None:
         """Return once `rows` are committed; raise Conflict, Overloaded on failure."""
-        if self._closing:
-            raise Overloaded("the server is shutting down", retry_after=5)
+        self.admit()
         if self._queued_statements + len(rows) > self._queue_max and self._queued_statements:
             self._saturated = True
-            OVERLOADED.inc()
-            raise Overloaded("the statement queue is full; retry shortly", retry_after=1)
+            raise _queue_full()
         pending = _Pending(
             rows, attachments, tracing.start("batch.wait"), self._loop().create_future()
         )
@@ -266,6 +263,11 @@ class GroupCommitter:
                     " statements are immutable"
                 )
         return fresh
+
+
+def _queue_full() -> Overloaded:
+    OVERLOADED.inc()
+    return Overloaded("the statement queue is full; retry shortly", retry_after=1)
 
 
 def _succeed(pending: _Pending) -> None:
