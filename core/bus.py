@@ -5,6 +5,13 @@ Apache Kafka (scaled mode, `ingest/bus_kafka.py`) and a PostgreSQL log (embedded
 Delivery is at least once: a consumer commits its position only after it has processed a
 batch, so after a crash it sees the uncommitted records again. Handlers must therefore be
 idempotent (by statement id for the statement stream, by event id for domain events).
+
+A consumer that reads only some records may say which when it opens: `wanted`, strings at
+least one of which a record's value contains whenever the consumer needs that record (the
+progress consumer reads only statements naming an LMS course, or voiding ones). A backend may
+then deliver the other records with an empty value: their positions still come, so commits
+move past them, but their values are neither read nor sent. Handlers treat an empty value as
+"not wanted". The PostgreSQL log does this in its query; Kafka delivers every value.
 """
 
 from __future__ import annotations
@@ -55,7 +62,9 @@ class Publisher(Protocol):
 
 
 class Bus(Protocol):
-    async def consumer(self, group: str, topic: str) -> Consumer: ...
+    async def consumer(self, group: str, topic: str, *, wanted: Sequence[str] = ()) -> Consumer:
+        """A consumer of `topic` in `group`; `wanted`: see the module's docstring."""
+        ...
 
     async def publisher(self) -> Publisher: ...
 
@@ -69,12 +78,13 @@ async def consume_forever(
     handle: Callable[[Consumer], Awaitable[None]],
     *,
     name: str,
+    wanted: Sequence[str] = (),
 ) -> None:
     """Run `handle` on a consumer of `group`, reopening it with back-off when anything fails:
     the supervision every long-running consumer needs, written once. Cancel to stop."""
 
     async def consume() -> None:
-        consumer = await bus.consumer(group, topic)
+        consumer = await bus.consumer(group, topic, wanted=wanted)
         try:
             await handle(consumer)
         finally:
@@ -95,15 +105,17 @@ class ConsumerTask:
         handle: Callable[[Consumer], Awaitable[None]],
         *,
         name: str,
+        wanted: Sequence[str] = (),
     ) -> None:
         self._bus = bus
-        self._run = (group, topic, handle, name)
+        self._run = (group, topic, handle, name, wanted)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        group, topic, handle, name = self._run
+        group, topic, handle, name, wanted = self._run
         self._task = asyncio.create_task(
-            consume_forever(self._bus, group, topic, handle, name=name), name=f"consumer {name}"
+            consume_forever(self._bus, group, topic, handle, name=name, wanted=wanted),
+            name=f"consumer {name}",
         )
 
     async def stop(self) -> None:

@@ -148,21 +148,37 @@ class PostgresPublisher:
         return None
 
 
+def _statements_query(wanted: int) -> str:
+    """The statement stream's read ($1 < seq <= $2, at most $3 rows); with `wanted` strings
+    ($4, ...), the body only of the statements that contain one of them."""
+    body = "body"
+    if wanted:
+        tests = " OR ".join(f"strpos(body, ${4 + i}) > 0" for i in range(wanted))
+        body = f"CASE WHEN {tests} THEN body END"
+    return f"SELECT seq, {body} FROM statements WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+
+
 class PostgresConsumer:
     """Reads one topic for one group on its own connection (see the module's reading rule)."""
 
-    def __init__(self, conn: asyncpg.Connection, group: str, topic: str) -> None:
+    def __init__(
+        self, conn: asyncpg.Connection, group: str, topic: str, wanted: Sequence[str] = ()
+    ) -> None:
         self._conn = conn
         self._group = group
         self._topic = topic
+        self._wanted = list(wanted) if topic == STATEMENTS_TOPIC else []
+        self._read_statements = _statements_query(len(self._wanted))
         self._horizon = Horizon(STATEMENT_SEQUENCE if topic == STATEMENTS_TOPIC else EVENT_SEQUENCE)
         self._wakeup = asyncio.Event()
         self._position: int | None = None  # None: not the group's reader (yet)
 
     @classmethod
-    async def open(cls, dsn: str, group: str, topic: str) -> PostgresConsumer:
+    async def open(
+        cls, dsn: str, group: str, topic: str, wanted: Sequence[str] = ()
+    ) -> PostgresConsumer:
         conn = await asyncpg.connect(dsn)
-        consumer = cls(conn, group, topic)
+        consumer = cls(conn, group, topic, wanted)
         try:
             await conn.add_listener(topic, consumer._notified)
         except BaseException:
@@ -212,14 +228,13 @@ class PostgresConsumer:
             return []
         if self._topic == STATEMENTS_TOPIC:
             rows = await self._conn.fetch(
-                "SELECT seq, body FROM statements WHERE seq > $1 AND seq <= $2"
-                " ORDER BY seq LIMIT $3",
-                self._position,
-                horizon,
-                max_records,
+                self._read_statements, self._position, horizon, max_records, *self._wanted
             )
             records = []
             for seq, body in rows:
+                if body is None:  # not wanted: only its position comes
+                    records.append(Record(self._topic, b"", b"", seq))
+                    continue
                 value = body.encode()
                 records.append(Record(self._topic, actor_key(value), value, seq))
         else:
@@ -260,8 +275,12 @@ class PostgresBus:
         self._pool: asyncpg.Pool | None = None
         self._consumers: list[PostgresConsumer] = []
 
-    async def consumer(self, group: str, topic: str) -> PostgresConsumer:
-        consumer = await PostgresConsumer.open(self._dsn, group, topic)
+    async def consumer(
+        self, group: str, topic: str, *, wanted: Sequence[str] = ()
+    ) -> PostgresConsumer:
+        """`wanted` (core/bus.py) is applied to the statement stream, in the query: a
+        statement containing none of the strings comes with its seq only."""
+        consumer = await PostgresConsumer.open(self._dsn, group, topic, wanted)
         self._consumers.append(consumer)
         return consumer
 

@@ -29,7 +29,7 @@ from ingest.batcher import GroupCommitter
 from lms.progress.criteria import CompletionCriteria
 from lms.progress.emit import send_pending
 from lms.progress.iris import LmsIris
-from lms.progress.observation import Voiding, observe
+from lms.progress.observation import Voiding, observe, wanted
 from lms.progress.projection import (
     apply_observation,
     apply_voiding,
@@ -121,4 +121,6 @@ class ProgressWorker(ConsumerTask):
         async def handle(consumer: Consumer) -> None:
             await consume(consumer, pool, committer, iris)
 
-        super().__init__(bus, CONSUMER_GROUP, STATEMENTS_TOPIC, handle, name="progress")
+        super().__init__(
+            bus, CONSUMER_GROUP, STATEMENTS_TOPIC, handle, name="progress", wanted=wanted(iris)
+        )

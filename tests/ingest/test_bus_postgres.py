@@ -208,6 +208,41 @@ async def test_a_writer_that_only_took_its_seq_holds_the_reader_until_it_ends(da
         await bus.close()
 
 
+async def test_a_consumer_gets_the_positions_of_statements_it_does_not_want_but_not_their_bodies(
+    database_url,
+):
+    group = new_name("test.wanted")
+    await start_at_end_of_statements(database_url, group)
+    bus = PostgresBus(database_url)
+    writer = await asyncpg.connect(database_url)
+    try:
+        consumer = await bus.consumer(group, STATEMENTS_TOPIC, wanted=["wanted-a", "wanted-b"])
+        rows = [statement_row(name) for name in ("wanted-a", "other", "wanted-b", "another")]
+        await copy_batch(writer, rows)
+        records = await poll_until(consumer, 4)
+        by_id = {r.position: r for r in records}
+        seqs = [
+            await writer.fetchval("SELECT seq FROM statements WHERE id = $1", row.id)
+            for row in rows
+        ]
+        assert sorted(by_id) == sorted(seqs)
+        got = [by_id[seq] for seq in seqs]
+        assert [msgspec.json.decode(r.value)["id"] for r in (got[0], got[2])] == [
+            rows[0].id,
+            rows[2].id,
+        ]
+        assert [r.key for r in (got[0], got[2])] == [
+            b"mbox mailto:wanted-a@example.com",
+            b"mbox mailto:wanted-b@example.com",
+        ]
+        assert [(r.key, r.value) for r in (got[1], got[3])] == [(b"", b""), (b"", b"")]
+        await consumer.commit(records)  # past the unwanted ones too
+        assert await committed(database_url, group, STATEMENTS_TOPIC) == max(seqs)
+    finally:
+        await writer.close()
+        await bus.close()
+
+
 async def test_domain_events_round_trip_with_their_schema(database_url):
     created = CourseCreated(course_id=new_name("course"), title="Kafka 101", created_by="alice")
     passed = TestPassed(

@@ -8,15 +8,20 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 
+from core.xapi.decode import decode_statements
+from ingest.rows import to_row
 from lms.progress.consumer import CONSUMER_GROUP, reset_projection
 from lms.progress.criteria import ActivityState, CompletionCriteria, MoveOn, item_met, judge
-from lms.progress.observation import duration_ms
+from lms.progress.iris import LmsIris
+from lms.progress.observation import Voiding, duration_ms, observe, wanted
 from tests.conftest import Server
 from tests.lms.conftest import XAPI, bearer, create_user, password_grant, sql
 
@@ -518,3 +523,47 @@ def test_durations_are_iso_8601() -> None:
     assert duration_ms("PT1H2M3.5S") == 3_723_500
     assert duration_ms("P1DT1S") == 86_401_000
     assert duration_ms("nonsense") == 0 and duration_ms(None) == 0
+
+
+def stored_body(statement: dict[str, Any]) -> bytes:
+    """`statement` as the log holds it (the LRS's own encoding of what it accepted)."""
+    statement = {"id": str(uuid.uuid4()), "timestamp": "2026-12-02T10:00:00Z", **statement}
+    row = to_row(
+        decode_statements(msgspec.json.encode(statement), "1.0.3")[0],
+        stored=datetime.now(UTC),
+        authority_key="test",
+        attachments=None,
+        may_define=False,
+    )
+    return row.body.encode()
+
+
+def test_every_statement_progress_reads_contains_a_wanted_string() -> None:
+    """The PostgreSQL log sends progress only the bodies containing one of `wanted`."""
+    iris = LmsIris("http://lms.example.org")
+    learner = {"account": {"homePage": "http://lms.example.org", "name": "ann"}}
+    course = {"contextActivities": {"parent": [{"id": iris.course("c1")}]}}
+    registration = {"registration": str(uuid.uuid4())}
+    item = {
+        "actor": learner,
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"id": iris.course("c1") + "/items/i1"},
+        "context": {**registration, **course},
+    }
+    test = {**item, "object": {"id": "http://lms.example.org/lms/tests/t1"}}
+    voiding = {
+        "actor": learner,
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": str(uuid.uuid4())},
+    }
+    elsewhere = {**item, "object": {"id": "http://example.com/courses/1/activities/2"},
+                 "context": {**registration, "contextActivities": {
+                     "parent": [{"id": "http://example.com/courses/1"}]}}}  # fmt: skip
+    read = {name: stored_body(s) for name, s in
+            [("item", item), ("test", test), ("voiding", voiding), ("elsewhere", elsewhere)]}  # fmt: skip
+    observed = {name: observe(body, iris) for name, body in read.items()}
+    assert observed["item"] is not None and observed["test"] is not None
+    assert isinstance(observed["voiding"], Voiding) and observed["elsewhere"] is None
+    for name, body in read.items():
+        assert any(w.encode() in body for w in wanted(iris)) is (observed[name] is not None), name
+    assert observe(b"", iris) is None  # what the bus sends for a statement left out
