@@ -91,7 +91,8 @@ async def consume(
         records = await consumer.poll(max_records=1000, timeout_s=1.0)
         if records:
             applied += await apply_records(pool, records, iris)
-            await send_pending(pool, committer, iris.base_url)
+            if any(r.value for r in records):  # else none was read, so none decided anything
+                await send_pending(pool, committer, iris.base_url)
             await consumer.commit(records)
         elif not follow:
             return applied
