@@ -99,10 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_iam_commands(commands)
     _add_operations_commands(commands)
     consumer = commands.add_parser(
-        "consumer", help="run LMS consumers of the bus: progress, notifications (default: all)"
+        "consumer",
+        help="run LMS consumers of the bus: progress, notifications, catalogue (default: all)",
     )
     _common(consumer)
-    consumer.add_argument("names", nargs="*", metavar="NAME", help="progress, notifications")
+    consumer.add_argument(
+        "names", nargs="*", metavar="NAME", help="progress, notifications, catalogue"
+    )
     consumer.add_argument(
         "--rebuild",
         action="store_true",
@@ -236,11 +239,12 @@ def _consumer(args: argparse.Namespace) -> int:
     import signal
 
     from core.logging import logging_config
+    from lms.courses import worker as catalogue
     from lms.notifications import worker as notifications
     from lms.progress import worker as progress
 
-    names = args.names or ["progress", "notifications"]
-    if unknown := set(names) - {"progress", "notifications"}:
+    names = args.names or ["progress", "notifications", "catalogue"]
+    if unknown := set(names) - {"progress", "notifications", "catalogue"}:
         print(f"hyperedu: no consumer {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
     settings = _settings(args)
@@ -255,6 +259,8 @@ def _consumer(args: argparse.Namespace) -> int:
             runs.append(progress.run(runtime.settings, stop, rebuild=args.rebuild))
         if "notifications" in names:
             runs.append(notifications.run(runtime.settings, stop))
+        if "catalogue" in names:
+            runs.append(catalogue.run(runtime.settings, stop))
         await asyncio.gather(*runs)
 
     with database(settings) as runtime:

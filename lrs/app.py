@@ -171,15 +171,16 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
         in_process_consumers = settings.role == "all"
         if in_process_consumers:
             await progress_worker.start(app.state)
-            await notifications_worker.start(app.state)
             await catalogue_worker.start(app.state)
+        # Every role that serves HTTP keeps the WebSocket hub; only `all` the consumers.
+        await notifications_worker.start(app.state, consumers=in_process_consumers)
         try:
             yield
         finally:
             # The LMS workers record statements: they stop before the committer drains.
+            await notifications_worker.stop(app.state)
             if in_process_consumers:
                 await catalogue_worker.stop(app.state)
-                await notifications_worker.stop(app.state)
                 await progress_worker.stop(app.state)
             await committer.stop()
             partitions.cancel()

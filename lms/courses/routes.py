@@ -18,7 +18,7 @@ from litestar import Request, Response, Router, delete, get, patch, post, put
 
 from core.cmi5 import LAUNCH_DATA
 from core.errors import Conflict, Forbidden, NotFound
-from lms.courses import cmi5, service, store, tracking, worker
+from lms.courses import cmi5, service, store, tracking
 from lms.courses.iris import CourseIris
 from lms.courses.launch_state import put_state_document
 from lms.courses.models import (
@@ -448,10 +448,6 @@ async def catalogue_course(
     return Response(document.encode(), media_type=_JSON)
 
 
-async def _start_catalogue(request: Request[Any, Any, Any]) -> None:
-    worker.ensure_started(request.app.state)
-
-
 api_router = Router(
     path="/api/v1",
     route_handlers=[
@@ -480,6 +476,5 @@ api_router = Router(
         catalogue_course,
     ],
     guards=[authorize],
-    before_request=_start_catalogue,
     tags=["courses"],
 )

@@ -1,17 +1,18 @@
-"""Run the catalogue consumer inside a server worker.
-
-`start(app.state)` and `stop(app.state)` belong in the app's lifespan; until they are there,
-the courses API starts the consumer on its first request (`ensure_started`), which is
-idempotent. Every worker may run one: the bus lets one reader of the group work at a time.
+"""Run the catalogue consumer inside a server worker of role `all` (`start(app.state)` and
+`stop(app.state)` in the app's lifespan), or as a process of its own (`run`, for
+`hyperedu consumer catalogue`). Every worker may run one: the bus lets one reader of the group
+work at a time, the others waiting to take over.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
 
 from core.bus import Consumer, ConsumerTask
+from core.config import Settings
 from core.events import COURSES_TOPIC
 from ingest.bus_postgres import PostgresBus
 from lms.courses.catalogue import CONSUMER_GROUP, consume
@@ -31,12 +32,6 @@ class CatalogueWorker(ConsumerTask):
 
 
 async def start(app_state: Any) -> None:
-    ensure_started(app_state)
-
-
-def ensure_started(app_state: Any) -> None:
-    if app_state.get(_KEY) is not None:
-        return
     lrs: LrsState = app_state["lrs"]
     worker = CatalogueWorker(lrs.pool, lrs.settings.database_url, CourseIris(lrs.settings.base_url))
     worker.start()
@@ -48,3 +43,15 @@ async def stop(app_state: Any) -> None:
     if worker is not None:
         await worker.stop()
         app_state[_KEY] = None
+
+
+async def run(settings: Settings, stop: asyncio.Event) -> None:
+    """The catalogue consumer as a process of its own, until `stop`."""
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    worker = CatalogueWorker(pool, settings.database_url, CourseIris(settings.base_url))
+    worker.start()
+    try:
+        await stop.wait()
+    finally:
+        await worker.stop()
+        await pool.close()

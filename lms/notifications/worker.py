@@ -1,9 +1,10 @@
 """Run notifications inside a server worker: `start(app.state)` in the app's lifespan once
 the LRS state is there, `stop(app.state)` when it ends.
 
-Every worker runs a WebSocket hub (its own sockets); the event consumers and the dispatcher
-run in each worker too, but one at a time per database does the work (consumer groups and
-the dispatcher lock), the others waiting to take over.
+Every server worker runs a WebSocket hub (its own sockets), in every role that serves HTTP.
+The event consumers and the dispatcher run in each worker of role `all` (one at a time per
+database does the work: consumer groups and the dispatcher lock, the others waiting to take
+over) or in `hyperedu consumer notifications` (`run`), which has no hub: it serves no sockets.
 """
 
 from __future__ import annotations
@@ -28,31 +29,41 @@ _KEY = "lms.notifications"
 
 
 class NotificationsWorker:
-    def __init__(self, pool: asyncpg.Pool, dsn: str, settings: NotificationSettings) -> None:
+    """The hub (with `hub`), and the event consumers and the dispatcher (with `consumers`)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        dsn: str,
+        settings: NotificationSettings,
+        *,
+        hub: bool = True,
+        consumers: bool = True,
+    ) -> None:
         self._pool = pool
         self._dsn = dsn
-        self.hub = Hub(pool)
-        self._dispatcher = Dispatcher(pool, settings)
-        self._bus = PostgresBus(dsn)  # domain events live in the PostgreSQL outbox
+        self.hub = Hub(pool) if hub else None
+        self._dispatcher = Dispatcher(pool, settings) if consumers else None
+        # domain events live in the PostgreSQL outbox
+        self._bus = PostgresBus(dsn) if consumers else None
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        runs: dict[str, Coroutine[Any, Any, None]] = {
-            "hub": restart_forever("notifications hub", lambda: self.hub.listen(self._dsn)),
-            "dispatcher": restart_forever(
-                "notifications dispatcher", lambda: self._dispatcher.run(self._dsn)
-            ),
-            **{
-                f"events {topic}": consume_forever(
-                    self._bus,
+        runs: dict[str, Coroutine[Any, Any, None]] = {}
+        if (hub := self.hub) is not None:
+            runs["hub"] = restart_forever("notifications hub", lambda: hub.listen(self._dsn))
+        if (dispatcher := self._dispatcher) is not None and (bus := self._bus) is not None:
+            runs["dispatcher"] = restart_forever(
+                "notifications dispatcher", lambda: dispatcher.run(self._dsn)
+            )
+            for topic in TOPICS:
+                runs[f"events {topic}"] = consume_forever(
+                    bus,
                     CONSUMER_GROUP,
                     topic,
                     lambda consumer: consume_events(consumer, self._pool),
                     name=f"notifications {topic}",
                 )
-                for topic in TOPICS
-            },
-        }
         self._tasks = [
             asyncio.create_task(run, name=f"lms-notifications {name}") for name, run in runs.items()
         ]
@@ -63,13 +74,18 @@ class NotificationsWorker:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._bus.close()
-        await self._dispatcher.close()
+        if self._bus is not None:
+            await self._bus.close()
+        if self._dispatcher is not None:
+            await self._dispatcher.close()
 
 
-async def start(app_state: Any) -> None:
+async def start(app_state: Any, *, consumers: bool = True) -> None:
+    """The hub for this worker's sockets, and with `consumers` the consumers and dispatcher."""
     lrs: LrsState = app_state["lrs"]
-    worker = NotificationsWorker(lrs.pool, lrs.settings.database_url, load_notification_settings())
+    worker = NotificationsWorker(
+        lrs.pool, lrs.settings.database_url, load_notification_settings(), consumers=consumers
+    )
     worker.start()
     app_state[_KEY] = worker
     app_state[HUB_KEY] = worker.hub
@@ -85,7 +101,9 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     """Notifications as a process of its own (`hyperedu consumer notifications`), until
     `stop`. WebSockets are served by the server workers' hubs, not here."""
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4)
-    worker = NotificationsWorker(pool, settings.database_url, load_notification_settings())
+    worker = NotificationsWorker(
+        pool, settings.database_url, load_notification_settings(), hub=False
+    )
     worker.start()
     try:
         await stop.wait()

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import subprocess
+import time
 from pathlib import Path
 
+import asyncpg
 import httpx
+import pytest
 
+from core.events import CourseCompleted, encode_event
+from ingest.bus_postgres import append_events
+from ingest.embedded_postgres import start_embedded_postgres
 from tests.conftest import HYPEREDU, Server, basic, create_credential, free_port
+from tests.lms.conftest import bearer, create_user, password_grant
 
 
 def test_api_role_serves_the_xapi_api(tmp_path: Path):
@@ -38,3 +47,66 @@ def test_an_unknown_role_is_refused_with_exit_status_2(tmp_path: Path):
     )
     assert done.returncode == 2
     assert "unknown role" in done.stderr
+
+
+def test_api_role_with_a_consumer_process_pushes_notifications_and_keeps_the_catalogue(
+    tmp_path: Path,
+):
+    """The scaled split: role api runs no LMS consumer, but its workers keep the WebSocket hub;
+    `hyperedu consumer` (all of them) makes the notification the learner's socket receives
+    and keeps the catalogue the api serves."""
+    websocket = pytest.importorskip("websocket")  # websocket-client
+    server = Server(tmp_path, free_port(), env={"HYPEREDU_ROLE": "api"})
+    server.start()
+    consumer = subprocess.Popen(
+        [*HYPEREDU, "consumer", "--data-dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    pg, dsn = start_embedded_postgres(tmp_path)
+    try:
+        learner = create_user(tmp_path, "learner")
+        token = password_grant(server.url, learner["email"]).json()["access_token"]
+        ws_url = server.url.replace("http://", "ws://") + "/api/v1/notifications/ws"
+        socket = websocket.create_connection(f"{ws_url}?access_token={token}", timeout=30)
+        try:
+            time.sleep(0.3)  # the hub has the socket
+            event = CourseCompleted(learner=learner["id"], course_id="role-api-course")
+            asyncio.run(_publish(dsn, "lms.progress", encode_event(event)))
+            pushed = json.loads(socket.recv())
+            assert pushed["type"] == "CourseCompleted"
+            assert pushed["event"]["course_id"] == "role-api-course"
+        finally:
+            socket.close()
+
+        author = create_user(tmp_path, "author")
+        headers = bearer(password_grant(server.url, author["email"]).json()["access_token"])
+        api = server.url + "/api/v1"
+        course = httpx.post(api + "/courses", json={"title": "Split 101"}, headers=headers)
+        assert course.status_code == 201, course.text
+        cid = course.json()["id"]
+        module = httpx.post(f"{api}/courses/{cid}/modules", json={"title": "M"}, headers=headers)
+        item = {"kind": "video", "title": "V", "payload": {"url": "https://v.example/1.mp4"}}
+        items = f"{api}/courses/{cid}/modules/{module.json()['id']}/items"
+        assert httpx.post(items, json=item, headers=headers).status_code == 201
+        assert httpx.post(f"{api}/courses/{cid}/publish", headers=headers).status_code == 200
+        deadline = time.monotonic() + 30
+        while (listed := httpx.get(f"{api}/catalogue/{cid}", headers=headers)).status_code != 200:
+            assert time.monotonic() < deadline, "the consumer process did not keep the catalogue"
+            time.sleep(0.2)
+        assert listed.json()["title"] == "Split 101"
+    finally:
+        consumer.terminate()
+        assert consumer.wait(timeout=60) == 0
+        server.stop()
+        pg.cleanup()
+
+
+async def _publish(dsn: str, topic: str, *events: tuple[bytes, bytes]) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            await append_events(conn, topic, list(events))
+    finally:
+        await conn.close()
