@@ -8,6 +8,7 @@ and Debian's victoria-metrics package (vmalert, victoria-metrics dry runs)."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import re
 import shutil
@@ -37,7 +38,6 @@ OVERLAYS = sorted(p for p in (K8S / "overlays").iterdir() if p.is_dir())
 VM = ROOT / "deploy" / "victoriametrics"
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "hyperedu.json"
 HYPEREDU_SERVICES = ("api", "relay", "consumer")
-NOT_YET_COMMANDS = {"relay", "consumer"}  # compose runs them; the CLI does not have them yet
 APT = "apt-get install -y victoria-metrics"
 CHECK_COMPOSE = [
     sys.executable,
@@ -47,6 +47,21 @@ CHECK_COMPOSE = [
     "vendor.compose-spec",
 ]
 SETTINGS_ENV = {ENV_PREFIX + f.name.upper() for f in msgspec.structs.fields(Settings)}
+COMPONENT = "app.kubernetes.io/component"
+# The scaled split: component -> (Deployment, the `hyperedu` arguments it runs).
+SPLIT = {
+    "api": ("hyperedu-api", ["serve"]),
+    "relay": ("hyperedu-relay", ["relay"]),
+    "consumer": ("hyperedu-consumer", ["consumer"]),
+}
+# The objects that select pods, and the one Deployment whose pods each must select.
+SELECTING = {
+    ("Service", "hyperedu-api"): "hyperedu-api",
+    ("PodDisruptionBudget", "hyperedu-api"): "hyperedu-api",
+    **{("Deployment", name): name for name, _ in SPLIT.values()},
+}
+# deploy/k8s/overlays/100k-rps: what its arithmetic comment comes to.
+PROFILE_100K = {"hyperedu-api": 6, "hyperedu-relay": 1, "hyperedu-consumer": 15}
 
 
 def tool(name: str, hint: str) -> str:
@@ -120,6 +135,66 @@ def by_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
     return doc
 
 
+def named(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def container_of(deployment: dict[str, Any]) -> dict[str, Any]:
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return container  # type: ignore[no-any-return]
+
+
+def container_env(docs: list[dict[str, Any]], container: dict[str, Any]) -> dict[str, str]:
+    """The environment a container gets: its ConfigMaps (as rendered, hash suffixes and all),
+    then its own entries; a Secret's value stands as `secret:NAME/KEY`."""
+    maps = named(docs, "ConfigMap")
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(maps[source["configMapRef"]["name"]]["data"])
+    for entry in container.get("env", []):
+        ref = entry.get("valueFrom", {}).get("secretKeyRef")
+        env[entry["name"]] = f"secret:{ref['name']}/{ref['key']}" if ref else entry["value"]
+    return env
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether a LabelSelector (matchLabels, matchExpressions) selects pods with `labels`."""
+    if not set(selector) <= {"matchLabels", "matchExpressions"}:
+        raise AssertionError(f"not a LabelSelector: {selector}")
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator, values = expression["key"], expression["operator"], expression.get("values")
+        present = key in labels
+        if not {
+            "In": present and labels.get(key) in (values or ()),
+            "NotIn": not present or labels[key] not in (values or ()),
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[operator]:
+            return False
+    return True
+
+
+def pod_selector(doc: dict[str, Any]) -> dict[str, Any]:
+    """The pods an object selects, as a LabelSelector. A Service's selector is a plain map,
+    and an empty one selects no pod (where an empty LabelSelector selects every pod)."""
+    selector = doc["spec"]["selector"]
+    if doc["kind"] == "Service":
+        assert selector, "a Service without a selector selects no pod"
+        return {"matchLabels": selector}
+    return selector  # type: ignore[no-any-return]
+
+
+def selected_deployments(docs: list[dict[str, Any]], selector: dict[str, Any]) -> set[str]:
+    """The Deployments whose pods (their template's labels) `selector` selects."""
+    return {
+        name
+        for name, d in named(docs, "Deployment").items()
+        if selects(selector, d["spec"]["template"]["metadata"]["labels"])
+    }
+
+
 # The probes and /metrics the files point at are served by the app.
 
 
@@ -163,8 +238,6 @@ def test_compose_sets_only_hyperedu_settings_that_exist(compose: dict[str, Any])
 def test_compose_commands_are_hyperedu_commands(compose: dict[str, Any], service: str) -> None:
     command = compose["services"][service]["command"][0]
     choices = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    if command not in choices and command in NOT_YET_COMMANDS:
-        pytest.xfail(f"`hyperedu {command}` is not implemented yet")
     assert command in choices
 
 
@@ -220,26 +293,82 @@ def test_kubernetes_manifests_are_valid_against_the_kubernetes_schemas(
         kubernetes_validate.validate(broken, version, strict=True)
 
 
-def test_kubernetes_base_has_the_parts_of_a_production_deployment(
+def test_kubernetes_renders_the_scaled_split(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    choices = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, docs in rendered.items():
+        deployments = named(docs, "Deployment")
+        assert sorted(deployments) == sorted(d for d, _ in SPLIT.values()), name
+        for component, (deployment, args) in SPLIT.items():
+            pod = deployments[deployment]["spec"]["template"]
+            assert pod["metadata"]["labels"][COMPONENT] == component, (name, deployment)
+            assert container_of(deployments[deployment])["args"] == args, (name, deployment)
+            assert args[0] in choices
+        envs = {c: container_env(docs, container_of(deployments[d])) for c, (d, _) in SPLIT.items()}
+        # api: HTTP only; the consumers and the relay are the other two Deployments.
+        assert envs["api"]["HYPEREDU_ROLE"] == "api", name
+        for component in ("relay", "consumer"):
+            assert envs[component]["HYPEREDU_KAFKA_BOOTSTRAP"], (name, component)
+        # role api reads no Kafka setting; where it is set, role `all` would start a relay.
+        assert "HYPEREDU_KAFKA_BOOTSTRAP" not in envs["api"], name
+        # The LMS IRIs and progress's authority are built from the public URL on both sides.
+        assert envs["api"]["HYPEREDU_PUBLIC_URL"] == envs["consumer"]["HYPEREDU_PUBLIC_URL"]
+        assert envs["api"]["HYPEREDU_PUBLIC_URL"].startswith(("http://", "https://"))
+        # The Secret: the api digests credentials; relay and consumer need only the database.
+        assert envs["api"]["HYPEREDU_DATABASE_URL"] == "secret:hyperedu/database-url"
+        assert envs["api"]["HYPEREDU_SECRET_KEY"] == "secret:hyperedu/secret-key"
+        for component in ("relay", "consumer"):
+            assert envs[component]["HYPEREDU_DATABASE_URL"] == "secret:hyperedu/database-url"
+            assert "HYPEREDU_SECRET_KEY" not in envs[component], (name, component)
+        # One relay: the PostgreSQL bus lets one reader of group relay.kafka work at a time.
+        assert deployments["hyperedu-relay"]["spec"]["replicas"] == 1, name
+
+
+def test_kubernetes_each_selector_selects_only_its_own_component(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    for name, docs in rendered.items():
+        selecting = {
+            (d["kind"], d["metadata"]["name"]): d for d in docs if "selector" in d.get("spec", {})
+        }
+        assert selecting.keys() == SELECTING.keys(), name
+        for key, deployment in SELECTING.items():
+            chosen = selected_deployments(docs, pod_selector(selecting[key]))
+            assert chosen == {deployment}, (name, key, chosen)
+        for own, deployment in named(docs, "Deployment").items():
+            spreads = deployment["spec"]["template"]["spec"].get("topologySpreadConstraints", [])
+            for spread in spreads:
+                assert selected_deployments(docs, spread["labelSelector"]) == {own}, own
+        (hpa,) = named(docs, "HorizontalPodAutoscaler").values()
+        assert hpa["spec"]["scaleTargetRef"]["name"] == SPLIT["api"][0]
+    # The check can fail: the base's labels before the split (component api on every pod)
+    # would have the api Service select all three Deployments.
+    lumped = copy.deepcopy(rendered["base"])
+    for deployment in named(lumped, "Deployment").values():
+        deployment["spec"]["template"]["metadata"]["labels"][COMPONENT] = "api"
+    service = named(lumped, "Service")["hyperedu-api"]
+    assert selected_deployments(lumped, pod_selector(service)) == set(named(lumped, "Deployment"))
+
+
+def test_kubernetes_api_has_the_parts_of_a_production_deployment(
     rendered: dict[str, list[dict[str, Any]]],
 ) -> None:
     for docs in rendered.values():
-        deployment = by_kind(docs, "Deployment")
-        pod = deployment["spec"]["template"]
-        (container,) = pod["spec"]["containers"]
-        assert container["args"] == ["serve"]
-        assert container["resources"]["requests"]["cpu"]
-        assert container["resources"]["requests"]["memory"]
-        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-        assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
-        labels = pod["metadata"]["labels"]
-        for kind in ("Service", "PodDisruptionBudget"):
-            spec = by_kind(docs, kind)["spec"]
-            selector = spec["selector"].get("matchLabels", spec["selector"])
-            assert selector and selector.items() <= labels.items(), kind
+        for deployment in named(docs, "Deployment").values():
+            pod = deployment["spec"]["template"]
+            container = container_of(deployment)
+            assert container["resources"]["requests"]["cpu"]
+            assert container["resources"]["requests"]["memory"]
+            assert container["resources"]["limits"]["memory"]
+            assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True
+            # Service links would put HYPEREDU_*_PORT=tcp://... into the environment.
+            assert pod["spec"]["enableServiceLinks"] is False
+        api = container_of(named(docs, "Deployment")["hyperedu-api"])
+        assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert api["livenessProbe"]["httpGet"]["path"] == "/healthz"
         hpa = by_kind(docs, "HorizontalPodAutoscaler")["spec"]
-        assert hpa["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
         scaled_on = [
             m.get("resource", m.get("pods", {}).get("metric", {})).get("name")
             for m in hpa["metrics"]
@@ -252,18 +381,27 @@ def test_kubernetes_probe_and_port_settings_match_the_app(
 ) -> None:
     served = served_paths()
     for docs in rendered.values():
-        config = by_kind(docs, "ConfigMap")["data"]
-        deployment = by_kind(docs, "Deployment")
-        (container,) = deployment["spec"]["template"]["spec"]["containers"]
-        env = {e["name"] for e in container.get("env", [])} | set(config)
-        assert hyperedu_env_names(env) <= SETTINGS_ENV
-        port = int(config["HYPEREDU_PORT"])
+        for config in named(docs, "ConfigMap").values():
+            assert hyperedu_env_names(config["data"]) == set(config["data"]) <= SETTINGS_ENV
+        for deployment in named(docs, "Deployment").values():
+            env = container_env(docs, container_of(deployment))
+            assert hyperedu_env_names(env) <= SETTINGS_ENV
+        deployment = named(docs, "Deployment")["hyperedu-api"]
+        container = container_of(deployment)
+        port = int(container_env(docs, container)["HYPEREDU_PORT"])
         assert container["ports"][0]["containerPort"] == port
         for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
             assert served[container[probe]["httpGet"]["path"]] in (200, 503)
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/port"] == str(port)
         assert served[annotations["prometheus.io/path"]] == 200
+        # `hyperedu relay` and `consumer` serve no HTTP: nothing to probe, scrape or route to.
+        for component in ("relay", "consumer"):
+            deployment = named(docs, "Deployment")[SPLIT[component][0]]
+            container = container_of(deployment)
+            assert not container.keys() & {"ports", "readinessProbe", "livenessProbe"}
+            assert not container.keys() & {"startupProbe"}
+            assert "annotations" not in deployment["spec"]["template"].get("metadata", {})
 
 
 def test_each_overlay_runs_one_worker_per_requested_core(
@@ -271,13 +409,43 @@ def test_each_overlay_runs_one_worker_per_requested_core(
 ) -> None:
     for overlay in OVERLAYS:
         docs = rendered[overlay.name]
-        workers = int(by_kind(docs, "ConfigMap")["data"]["HYPEREDU_WORKERS"])
-        (container,) = by_kind(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+        container = container_of(named(docs, "Deployment")["hyperedu-api"])
+        workers = int(container_env(docs, container)["HYPEREDU_WORKERS"])
         assert str(workers) == str(container["resources"]["requests"]["cpu"])
         text = (overlay / "kustomization.yaml").read_text()
         cited = re.findall(r"bench/results/ingest-[0-9T:Z-]+\.json", text)
         assert cited, "the overlay must name the benchmark result its numbers come from"
         assert all((ROOT / path).exists() for path in cited)
+
+
+def test_the_100k_overlay_renders_the_replicas_its_arithmetic_comes_to(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    docs = rendered["100k-rps"]
+    replicas = {n: d["spec"]["replicas"] for n, d in named(docs, "Deployment").items()}
+    assert replicas == PROFILE_100K
+    hpa = named(docs, "HorizontalPodAutoscaler")["hyperedu-api"]["spec"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (6, 10)
+    text = (K8S / "overlays" / "100k-rps" / "kustomization.yaml").read_text()
+
+    def figure(pattern: str) -> list[int]:
+        found = re.search(pattern, text, re.MULTILINE)
+        assert found, pattern
+        return [int(g) for g in found.groups()]
+
+    assert figure(r"^#\s+pods\s+=.*=\s*(\d+)$") == [replicas["hyperedu-api"]]
+    (partitions,) = figure(r"^#\s+partitions of xapi\.statements\s+=.*=\s*(\d+)$")
+    assert figure(r"^#\s+hyperedu-consumer replicas\s+=.*=\s*(\d+)$") == [partitions]
+    assert replicas["hyperedu-consumer"] == partitions
+    # PostgreSQL connections = pods * HYPEREDU_WORKERS * HYPEREDU_DB_POOL_SIZE = a * b * c = d
+    pods, workers, pool, total = figure(r"=\s*(\d+) \* (\d+) \* (\d+) = (\d+)$")
+    env = container_env(docs, container_of(named(docs, "Deployment")["hyperedu-api"]))
+    assert (pods, workers, pool) == (
+        replicas["hyperedu-api"],
+        int(env["HYPEREDU_WORKERS"]),
+        int(env["HYPEREDU_DB_POOL_SIZE"]),
+    )
+    assert total == pods * workers * pool
 
 
 # VictoriaMetrics: scrape config and alerts; Grafana dashboard
