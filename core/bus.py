@@ -126,6 +126,27 @@ class ConsumerTask:
         await self._bus.close()
 
 
+class Worker(Protocol):
+    """Background tasks beside a server or in a process of their own: `start()`, `stop()`."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def run_until(
+    stop: asyncio.Event, worker: Worker, *, then: Callable[[], Awaitable[None]]
+) -> None:
+    """A worker as a process of its own: start it, wait for `stop`, stop it, then `then()`
+    (close what it used)."""
+    worker.start()
+    try:
+        await stop.wait()
+    finally:
+        await worker.stop()
+        await then()
+
+
 async def restart_forever(name: str, run: Callable[[], Awaitable[None]]) -> None:
     """Run `run` again, with back-off, whenever it fails or returns. Cancel to stop."""
     pause = 0.5

@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from core.bus import Consumer, ConsumerTask
+from core.bus import Consumer, ConsumerTask, run_until
 from core.config import Settings
 from core.events import COURSES_TOPIC
 from ingest.bus_postgres import PostgresBus
@@ -49,9 +49,4 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     """The catalogue consumer as a process of its own, until `stop`."""
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     worker = CatalogueWorker(pool, settings.database_url, CourseIris(settings.base_url))
-    worker.start()
-    try:
-        await stop.wait()
-    finally:
-        await worker.stop()
-        await pool.close()
+    await run_until(stop, worker, then=pool.close)

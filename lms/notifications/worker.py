@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from core.bus import consume_forever, restart_forever
+from core.bus import consume_forever, restart_forever, run_until
 from core.config import Settings
 from ingest.bus_postgres import PostgresBus
 from lms.notifications.config import NotificationSettings, load_notification_settings
@@ -104,9 +104,4 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     worker = NotificationsWorker(
         pool, settings.database_url, load_notification_settings(), hub=False
     )
-    worker.start()
-    try:
-        await stop.wait()
-    finally:
-        await worker.stop()
-        await pool.close()
+    await run_until(stop, worker, then=pool.close)

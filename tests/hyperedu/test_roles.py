@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from core.events import CourseCompleted, encode_event
-from ingest.bus_postgres import append_events
 from ingest.embedded_postgres import start_embedded_postgres
 from tests.conftest import HYPEREDU, Server, basic, create_credential, free_port
-from tests.lms.conftest import bearer, create_user, password_grant
+from tests.lms.conftest import bearer, create_user, password_grant, publish
 
 
 def test_api_role_serves_the_xapi_api(tmp_path: Path):
@@ -73,7 +70,7 @@ def test_api_role_with_a_consumer_process_pushes_notifications_and_keeps_the_cat
         try:
             time.sleep(0.3)  # the hub has the socket
             event = CourseCompleted(learner=learner["id"], course_id="role-api-course")
-            asyncio.run(_publish(dsn, "lms.progress", encode_event(event)))
+            publish(dsn, "lms.progress", encode_event(event))
             pushed = json.loads(socket.recv())
             assert pushed["type"] == "CourseCompleted"
             assert pushed["event"]["course_id"] == "role-api-course"
@@ -101,12 +98,3 @@ def test_api_role_with_a_consumer_process_pushes_notifications_and_keeps_the_cat
         assert consumer.wait(timeout=60) == 0
         server.stop()
         pg.cleanup()
-
-
-async def _publish(dsn: str, topic: str, *events: tuple[bytes, bytes]) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        async with conn.transaction():
-            await append_events(conn, topic, list(events))
-    finally:
-        await conn.close()

@@ -18,6 +18,7 @@ import asyncpg
 import httpx
 import pytest
 
+from ingest.bus_postgres import append_events
 from tests.conftest import HYPEREDU, Server, basic, create_credential, free_port
 
 PASSWORD = "correct horse battery staple"
@@ -83,6 +84,20 @@ def sql(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
             await conn.close()
 
     return asyncio.run(run())
+
+
+def publish(dsn: str, topic: str, *events: tuple[bytes, bytes]) -> None:
+    """Append domain events to a topic of the PostgreSQL outbox, as the LMS services do."""
+
+    async def run() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            async with conn.transaction():
+                await append_events(conn, topic, list(events))
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
 
 
 @pytest.fixture(scope="module")

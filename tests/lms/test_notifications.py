@@ -18,10 +18,9 @@ import httpx
 import pytest
 
 from core.events import CourseCompleted, CoursePublished, encode_event
-from ingest.bus_postgres import append_events
 from lms.notifications.webhook import SIGNATURE_HEADER, verify
 from tests.conftest import Server, free_port
-from tests.lms.conftest import bearer, create_user, password_grant
+from tests.lms.conftest import bearer, create_user, password_grant, publish
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 websocket = pytest.importorskip("websocket")  # websocket-client
@@ -104,18 +103,6 @@ def person(srv: Server, role: str = "learner") -> dict[str, Any]:
     user = create_user(srv.data_dir, role)
     token = password_grant(srv.url, user["email"]).json()["access_token"]
     return {**user, "token": token, "headers": bearer(token)}
-
-
-def publish(dsn: str, topic: str, *events: tuple[bytes, bytes]) -> None:
-    async def run() -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            async with conn.transaction():
-                await append_events(conn, topic, list(events))
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
 
 
 def completed(learner: str, course_id: str | None = None) -> CourseCompleted:
