@@ -12,7 +12,7 @@ import psutil
 # pgserver asks platformdirs for a runtime dir, which warns on machines without XDG_RUNTIME_DIR.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
-import pgserver  # noqa: E402
+from pgserver.postgres_server import get_server  # noqa: E402
 
 
 def start_embedded_postgres(data_path: Path) -> tuple[Any, str]:
@@ -24,13 +24,13 @@ def start_embedded_postgres(data_path: Path) -> tuple[Any, str]:
     pgdata = data_path / "pg"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     _forget_dead_processes(pgdata)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     return server, server.get_uri()
 
 
 def _alive(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
 

@@ -29,15 +29,16 @@ class _Model(
     rename="camel",
     gc=False,
 ):
-    pass
+    """Every model's options. Subclasses repeat `frozen=True`: msgspec inherits it, but type
+    checkers read it per class (a non-frozen subclass of a frozen one would be an error)."""
 
 
-class Account(_Model):
+class Account(_Model, frozen=True):
     home_page: str
     name: str
 
 
-class Agent(_Model, tag="Agent", tag_field="objectType"):
+class Agent(_Model, frozen=True, tag="Agent", tag_field="objectType"):
     name: str | UnsetType = UNSET
     mbox: str | UnsetType = UNSET
     mbox_sha1sum: str | UnsetType = field(default=UNSET, name="mbox_sha1sum")
@@ -45,7 +46,7 @@ class Agent(_Model, tag="Agent", tag_field="objectType"):
     account: Account | UnsetType = UNSET
 
 
-class Group(_Model, tag="Group", tag_field="objectType"):
+class Group(_Model, frozen=True, tag="Group", tag_field="objectType"):
     name: str | UnsetType = UNSET
     mbox: str | UnsetType = UNSET
     mbox_sha1sum: str | UnsetType = field(default=UNSET, name="mbox_sha1sum")
@@ -57,17 +58,17 @@ class Group(_Model, tag="Group", tag_field="objectType"):
 Actor = Agent | Group
 
 
-class Verb(_Model):
+class Verb(_Model, frozen=True):
     id: str
     display: LanguageMap | UnsetType = UNSET
 
 
-class InteractionComponent(_Model):
+class InteractionComponent(_Model, frozen=True):
     id: str
     description: LanguageMap | UnsetType = UNSET
 
 
-class ActivityDefinition(_Model):
+class ActivityDefinition(_Model, frozen=True):
     name: LanguageMap | UnsetType = UNSET
     description: LanguageMap | UnsetType = UNSET
     type: str | UnsetType = UNSET
@@ -82,23 +83,23 @@ class ActivityDefinition(_Model):
     steps: list[InteractionComponent] | UnsetType = UNSET
 
 
-class Activity(_Model, tag="Activity", tag_field="objectType"):
+class Activity(_Model, frozen=True, tag="Activity", tag_field="objectType"):
     id: str
     definition: ActivityDefinition | UnsetType = UNSET
 
 
-class StatementRef(_Model, tag="StatementRef", tag_field="objectType"):
+class StatementRef(_Model, frozen=True, tag="StatementRef", tag_field="objectType"):
     id: str
 
 
-class Score(_Model):
+class Score(_Model, frozen=True):
     scaled: Number | UnsetType = UNSET
     raw: Number | UnsetType = UNSET
     min: Number | UnsetType = UNSET
     max: Number | UnsetType = UNSET
 
 
-class Result(_Model):
+class Result(_Model, frozen=True):
     score: Score | UnsetType = UNSET
     success: bool | UnsetType = UNSET
     completion: bool | UnsetType = UNSET
@@ -110,28 +111,28 @@ class Result(_Model):
 ActivityList = list[Activity] | Activity
 
 
-class ContextActivities(_Model):
+class ContextActivities(_Model, frozen=True):
     parent: ActivityList | UnsetType = UNSET
     grouping: ActivityList | UnsetType = UNSET
     category: ActivityList | UnsetType = UNSET
     other: ActivityList | UnsetType = UNSET
 
 
-class ContextAgent(_Model, tag="contextAgent", tag_field="objectType"):
+class ContextAgent(_Model, frozen=True, tag="contextAgent", tag_field="objectType"):
     """xAPI 2.0 only."""
 
     agent: Agent
     relevant_types: list[str] | UnsetType = UNSET
 
 
-class ContextGroup(_Model, tag="contextGroup", tag_field="objectType"):
+class ContextGroup(_Model, frozen=True, tag="contextGroup", tag_field="objectType"):
     """xAPI 2.0 only."""
 
     group: Group
     relevant_types: list[str] | UnsetType = UNSET
 
 
-class Context(_Model):
+class Context(_Model, frozen=True):
     registration: str | UnsetType = UNSET
     instructor: Actor | UnsetType = UNSET
     team: Group | UnsetType = UNSET
@@ -145,7 +146,7 @@ class Context(_Model):
     extensions: Extensions | UnsetType = UNSET
 
 
-class Attachment(_Model):
+class Attachment(_Model, frozen=True):
     usage_type: str
     display: LanguageMap
     content_type: str
@@ -155,7 +156,7 @@ class Attachment(_Model):
     file_url: str | UnsetType = UNSET
 
 
-class SubStatement(_Model, tag="SubStatement", tag_field="objectType"):
+class SubStatement(_Model, frozen=True, tag="SubStatement", tag_field="objectType"):
     actor: Actor
     verb: Verb
     object: Activity | Agent | Group | StatementRef
@@ -168,7 +169,7 @@ class SubStatement(_Model, tag="SubStatement", tag_field="objectType"):
 StatementObject = Activity | Agent | Group | SubStatement | StatementRef
 
 
-class Statement(_Model):
+class Statement(_Model, frozen=True):
     actor: Actor
     verb: Verb
     object: StatementObject
