@@ -22,6 +22,7 @@ serve: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 unit: setup
 	$(BIN)/pytest -q tests

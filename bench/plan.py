@@ -55,7 +55,7 @@ def latest_ingest_result(folder: Path) -> Path | None:
 
 
 def _row_for(result: dict[str, Any], batch: int) -> dict[str, Any]:
-    rows = result["results"]
+    rows: list[dict[str, Any]] = result["results"]
     exact = [r for r in rows if r["batch"] == batch]
     if exact:
         return exact[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response, get
 
 from lrs.versioning import V1, V2, response_version
@@ -12,7 +14,7 @@ _EXTENSIONS = {"https://hyperedu.dev/xapi/lrs": "HyperEdu"}
 
 
 @get("/xapi/about")
-async def about(request: Request[object, object, object]) -> Response[dict[str, object]]:
+async def about(request: Request[Any, Any, Any]) -> Response[dict[str, object]]:
     """A client speaking 1.0.x is told the 1.0.x versions only, since the 1.0.3 conformance
     requirements (XAPI-00316) allow nothing but 0.9, 0.95 and 1.0.x there; a 2.0 client, or one
     not saying, is told 2.0.0 as well."""

@@ -7,9 +7,11 @@ version field of its form) with a `method` query parameter is a 400."""
 
 from __future__ import annotations
 
+from typing import Final, cast
 from urllib.parse import parse_qsl, urlencode
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPReceiveMessage, Receive, Scope, Send
 
 from lrs.versioning import V2, requested_version, response_version, send_bad_request
 
@@ -27,12 +29,13 @@ REMOVED_IN_2_0 = (
     "alternate request syntax (a 'method' query parameter) is not part of xAPI 2.0: "
     "IEEE 9274.1.1 removed it; send the request with its own method and headers"
 )
+_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 
 
 def alternate_syntax_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if (
-            scope["type"] != "http"
+            scope["type"] != _HTTP
             or not scope["path"].startswith("/xapi")
             or b"method=" not in scope.get("query_string", b"")
         ):
@@ -113,7 +116,7 @@ async def _read_body(receive: Receive) -> bytes | None:
     size = 0
     while True:
         message = await receive()
-        chunk = message.get("body", b"")
+        chunk = cast(bytes, message.get("body", b""))
         size += len(chunk)
         if size > FORM_MAX_BYTES:
             return None
@@ -125,7 +128,7 @@ async def _read_body(receive: Receive) -> bytes | None:
 def _replay(body: bytes) -> Receive:
     sent = False
 
-    async def receive() -> Message:
+    async def receive() -> HTTPReceiveMessage:
         nonlocal sent
         if not sent:
             sent = True

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from litestar import Litestar, Request, Response
@@ -147,7 +147,9 @@ def _assemble(
     if settings.rate_limit_per_s <= 0:
         stack = ingest_fast_lane(stack, lambda: router.state.get("lrs"))
     observer = metrics.RequestObserver(router, access_log=settings.access_log)
-    return observer.wrap(trace_requests(stack)), observer, router
+    # core.tracing types ASGI with plain mappings (core knows nothing of Litestar's types).
+    traced = cast(ASGIApp, trace_requests(cast(tracing.ASGIApp, stack)))
+    return observer.wrap(traced), observer, router
 
 
 def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:

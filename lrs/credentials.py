@@ -159,7 +159,7 @@ class CredentialStore:
         ]
 
     async def revoke(self, key: str) -> bool:
-        status = await self._pool.execute(
+        status: str = await self._pool.execute(
             "UPDATE credentials SET revoked = now() WHERE key = $1 AND revoked IS NULL", key
         )
         self._cache.pop(key, None)

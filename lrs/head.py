@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Final
+
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 
 
 def head_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+        if scope["type"] != _HTTP or scope["method"] != "HEAD":
             await app(scope, receive, send)
             return
 
@@ -18,6 +23,6 @@ def head_middleware(app: ASGIApp) -> ASGIApp:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await app({**scope, "method": "GET"}, receive, send_headers_only)  # type: ignore[typeddict-item]
+        await app({**scope, "method": "GET"}, receive, send_headers_only)
 
     return middleware

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 from urllib.parse import parse_qsl
 
 import msgspec
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPReceiveMessage, Receive, Scope, Send
 
 from core.errors import BadRequest, HyperEduError, Overloaded, PayloadTooLarge
 from ingest.accept import xapi_time
@@ -49,6 +50,7 @@ class RequestHeaders(Protocol):
     def get(self, key: str, default: None = None) -> str | None: ...
 
 
+_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 _encode = msgspec.json.Encoder().encode
 _VERSION = VERSION_HEADER.decode()
 _CONSISTENT_THROUGH = CONSISTENT_THROUGH_HEADER.decode()
@@ -111,7 +113,7 @@ def ingest_fast_lane(app: ASGIApp, lrs_state: Callable[[], LrsState | None]) -> 
 
     async def fast_lane(scope: Scope, receive: Receive, send: Send) -> None:
         state = lrs_state()
-        if scope["type"] != "http" or scope["path"] != PATH or state is None:
+        if scope["type"] != _HTTP or scope["path"] != PATH or state is None:
             await app(scope, receive, send)
             return
         fields = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
@@ -129,7 +131,8 @@ def ingest_fast_lane(app: ASGIApp, lrs_state: Callable[[], LrsState | None]) -> 
         encoded = [(n.encode(), v.encode("latin-1")) for n, v in headers]
         encoded.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": encoded})
-        await send({"type": "http.response.body", "body": body})
+        # ASGI's more_body defaults to False; Litestar's type wants it said.
+        await send({"type": "http.response.body", "body": body})  # type: ignore[arg-type]
 
     return fast_lane
 
@@ -138,7 +141,8 @@ async def _read_asgi_body(receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
+        # An http scope's receive gives HTTP messages only; Litestar's Receive is typed for both.
+        message: HTTPReceiveMessage = await receive()  # type: ignore[assignment]
         if message["type"] == "http.disconnect":
             raise BadRequest("the client went away before sending the whole body")
         chunk = message.get("body", b"")

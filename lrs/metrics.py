@@ -22,10 +22,21 @@ from itertools import count
 from math import inf
 from pathlib import Path
 from time import perf_counter
-from typing import Any
+from typing import Any, Final
 
 from litestar import Litestar, Response, get
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import (
+    ASGIApp,
+    LifeSpanReceive,
+    LifeSpanScope,
+    LifeSpanSend,
+    LifeSpanSendMessage,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -86,6 +97,7 @@ _CONTENT_TYPE = CONTENT_TYPE_LATEST.removesuffix("; charset=utf-8")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"})
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,128}")
 _REJECTION_REASONS = {400: "validation", 409: "conflict", 503: "overloaded"}
+_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 
 
 def exposition() -> bytes:
@@ -192,26 +204,30 @@ class RequestObserver:
                 await self._flusher
         self.tally.flush()
         if os.environ.get(MULTIPROC_ENV):
-            multiprocess.mark_process_dead(os.getpid())
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
         """The ASGI layer: observes every request, echoes its id, and hooks `started` and
         `stopping` to the ASGI lifespan."""
 
-        async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
-            async def send_observed(message: Message) -> None:
+        # Litestar's Scope, Receive, Send and ASGIApp leave the lifespan out, yet the server
+        # sends it through this layer, and the app below (Litestar's) takes it.
+        async def lifespan(
+            scope: LifeSpanScope, receive: LifeSpanReceive, send: LifeSpanSend
+        ) -> None:
+            async def send_observed(message: LifeSpanSendMessage) -> None:
                 if message["type"] == "lifespan.startup.complete":
                     await self.started()
                 elif message["type"] == "lifespan.shutdown.complete":
                     await self.stopping()
                 await send(message)
 
-            await app(scope, receive, send_observed)
+            await app(scope, receive, send_observed)  # type: ignore[arg-type]
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                if scope["type"] == "lifespan":
-                    await lifespan(scope, receive, send)
+            if scope["type"] != _HTTP:
+                if scope["type"] == "lifespan":  # type: ignore[comparison-overlap]
+                    await lifespan(scope, receive, send)  # type: ignore[arg-type]
                 else:
                     await app(scope, receive, send)
                 return

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, cast
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, cast
 
-from granian.rsgi import (
+# granian.rsgi re-exports these under new names (`X as Y`), which mypy does not take as an
+# explicit export; the names still resolve to their types.
+from granian.rsgi import (  # type: ignore[attr-defined]
     HTTPProtocol,
     ProtocolClosed,
     ProtocolError,
@@ -17,6 +20,9 @@ from granian.rsgi import (
 )
 from litestar.types import ASGIApp, Message, ReceiveMessage
 from litestar.types import Scope as AsgiScope
+
+if TYPE_CHECKING:
+    from granian._granian import RSGIHTTPStreamTransport, RSGIWebsocketTransport
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +109,11 @@ class _Exchange:
         self._whole = (
             declared is not None and declared.isdigit() and int(declared) <= _WHOLE_BODY_MAX
         )
-        self._chunks: Any = None
+        self._chunks: AsyncIterator[bytes] | None = None
         self._read = False
         self._status: int | None = None
         self._headers: list[tuple[str, str]] = []
-        self._stream: Any = None
+        self._stream: RSGIHTTPStreamTransport | None = None
         self._done = False
         self._ended: asyncio.Future[None] | None = None
 
@@ -143,13 +149,14 @@ class _Exchange:
             gone.cancel()
 
     async def send(self, message: Message) -> None:
-        kind = message["type"]
-        if kind == "http.response.start":
+        if message["type"] == "http.response.start":
             self._status = message["status"]
             self._headers = [
                 (n.decode("latin-1"), v.decode("latin-1")) for n, v in message.get("headers", ())
             ]
-        elif kind == "http.response.body" and not self._done and self._status is not None:
+        elif (
+            message["type"] == "http.response.body" and not self._done and self._status is not None
+        ):
             body = message.get("body", b"")
             more = message.get("more_body", False)
             if self._stream is None and not more:
@@ -189,7 +196,7 @@ class _Socket:
 
     def __init__(self, protocol: WebsocketProtocol) -> None:
         self._protocol = protocol
-        self._transport: Any = None
+        self._transport: RSGIWebsocketTransport | None = None
         self._connected = False
         self._closed = False
 
@@ -206,24 +213,27 @@ class _Socket:
         if message is None or message.kind == WebsocketMessageType.close:
             self._closed = True
             return {"type": "websocket.disconnect", "code": 1000 if message else 1006}
+        # ASGI leaves out the key not sent, where Litestar's type wants both; and Granian types
+        # `data` as bytes or str whatever the kind.
         if message.kind == WebsocketMessageType.bytes:
-            return {"type": "websocket.receive", "bytes": message.data}
-        return {"type": "websocket.receive", "text": message.data}
+            return {"type": "websocket.receive", "bytes": message.data}  # type: ignore[return-value]
+        return {"type": "websocket.receive", "text": message.data}  # type: ignore[return-value]
 
     async def send(self, message: Message) -> None:
-        kind = message["type"]
-        if kind == "websocket.accept":
+        if message["type"] == "websocket.accept":
             self._transport = await self._protocol.accept()
-        elif kind == "websocket.close":
+        elif message["type"] == "websocket.close":
             self._close(message.get("code", 1000))
-        elif kind == "websocket.send":
+        elif message["type"] == "websocket.send":
             if self._transport is None or self._closed:
                 raise OSError("the WebSocket is not open")
             try:
-                if message.get("bytes") is not None:
-                    await self._transport.send_bytes(message["bytes"])
+                data = message.get("bytes")
+                if data is not None:
+                    await self._transport.send_bytes(data)
                 else:
-                    await self._transport.send_str(message["text"])
+                    # ASGI: a message that carries no bytes carries text.
+                    await self._transport.send_str(cast(str, message["text"]))
             except (ProtocolClosed, ProtocolError) as exc:
                 self._closed = True
                 raise OSError("the WebSocket closed") from exc

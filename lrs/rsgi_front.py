@@ -18,7 +18,16 @@ from collections.abc import Callable
 from time import perf_counter
 
 from granian.asgi import LifespanProtocol
-from granian.rsgi import HTTPProtocol, ProtocolClosed, ProtocolError, Scope, WebsocketProtocol
+
+# granian.rsgi re-exports these under new names (`X as Y`), which mypy does not take as an
+# explicit export; the names still resolve to their types.
+from granian.rsgi import (  # type: ignore[attr-defined]
+    HTTPProtocol,
+    ProtocolClosed,
+    ProtocolError,
+    Scope,
+    WebsocketProtocol,
+)
 from litestar.types import ASGIApp
 
 from core.errors import BadRequest, PayloadTooLarge
@@ -47,16 +56,17 @@ class RsgiFront:
         self._observer = observer
         self._lrs_state = lrs_state
         self._fast_lane = fast_lane
-        self._lifespan = LifespanProtocol(app)
+        # Granian's lifespan runner has no annotations.
+        self._lifespan = LifespanProtocol(app)  # type: ignore[no-untyped-call]
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        loop.run_until_complete(self._lifespan.startup())
+        loop.run_until_complete(self._lifespan.startup())  # type: ignore[no-untyped-call]
         if self._lifespan.interrupt:
             log.error("the app failed to start", exc_info=self._lifespan.exc)
             sys.exit(1)
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
-        loop.run_until_complete(self._lifespan.shutdown())
+        loop.run_until_complete(self._lifespan.shutdown())  # type: ignore[no-untyped-call]
 
     async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol | WebsocketProtocol) -> None:
         if scope.proto == "ws":

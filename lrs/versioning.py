@@ -4,8 +4,10 @@ answered on every xAPI response with the version the response speaks."""
 from __future__ import annotations
 
 import re
+from typing import Final
 
 import msgspec
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 V1 = "1.0.3"
@@ -16,6 +18,7 @@ _V1_REQUEST = re.compile(r"1\.0(\.\d+)?")
 _V2_REQUEST = re.compile(r"2\.0(\.\d+)?")
 
 HEADER = b"x-experience-api-version"
+_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 
 
 def response_version(requested: str | None) -> str | None:
@@ -48,7 +51,7 @@ def version_problem(requested: str | None) -> str:
 
 def version_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/xapi"):
+        if scope["type"] != _HTTP or not scope["path"].startswith("/xapi"):
             await app(scope, receive, send)
             return
         requested = requested_version(scope)
@@ -87,4 +90,5 @@ async def send_bad_request(send: Send, message: str, *, version: str = V1) -> No
             ],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    # ASGI's more_body defaults to False; Litestar's type wants it said.
+    await send({"type": "http.response.body", "body": body})  # type: ignore[arg-type]

@@ -42,19 +42,23 @@ class Engine(Protocol):
 
 
 class ChdbEngine:
+    # chdb has no annotations: its sessions are Any, declared here so that mypy keeps them so.
+    _session: Any
+    _readonly: Any
+
     def __init__(self, path: Path, *, wait_s: float = 30.0) -> None:
         import chdb.session
 
         path.mkdir(parents=True, exist_ok=True)
         self._lock = _lock_directory(path.parent / (path.name + ".lock"), wait_s)
         try:
-            self._session = chdb.session.Session(str(path))
+            self._session = chdb.session.Session(str(path))  # type: ignore[no-untyped-call]
         except RuntimeError as exc:
             os.close(self._lock)
             raise EngineBusy(f"cannot open {path}: {exc}") from None
         self._session.query(f"CREATE DATABASE IF NOT EXISTS {EMBEDDED_DATABASE}")
         self._session.query(f"USE {EMBEDDED_DATABASE}")
-        self._readonly: Any = None
+        self._readonly = None
         self._path = path
 
     def command(self, sql: str) -> None:
@@ -79,7 +83,7 @@ class ChdbEngine:
         if self._readonly is None:
             import chdb.session
 
-            self._readonly = chdb.session.Session(str(self._path))
+            self._readonly = chdb.session.Session(str(self._path))  # type: ignore[no-untyped-call]
             self._readonly.query(f"USE {EMBEDDED_DATABASE}")
             self._readonly.query("SET readonly = 1")
         return self._readonly

@@ -23,7 +23,8 @@ from lms.assessments.models import (
 
 
 def delivered(entry: dict[str, Any]) -> QuestionIn:
-    return msgspec.convert(entry["question"], QuestionIn)
+    question: QuestionIn = msgspec.convert(entry["question"], QuestionIn)
+    return question
 
 
 def question_view(entry: dict[str, Any], answer: Any | None) -> dict[str, Any]:

@@ -60,8 +60,10 @@ def credit(question: QuestionIn, response: Any) -> float | None:
         }
         return float(given in accepted)
     if isinstance(question, Matching):
-        right = sum(response.get(source) == target for source, target in question.pairs.items())
-        return right / len(question.pairs)
+        matched: int = sum(
+            response.get(source) == target for source, target in question.pairs.items()
+        )
+        return matched / len(question.pairs)
     if isinstance(question, Ordering):
         return float(response == [s.id for s in question.steps])
     if isinstance(question, OpenEnded):
@@ -101,9 +103,9 @@ def checked_response(question: QuestionIn, response: Any) -> Any:
         )
         return response
     if isinstance(question, Ordering):
-        ids = [s.id for s in question.steps]
+        step_ids = [s.id for s in question.steps]
         _require(isinstance(response, list), "a list of step ids")
-        _require(sorted(map(str, response)) == sorted(ids), "every step id once")
+        _require(sorted(map(str, response)) == sorted(step_ids), "every step id once")
         return response
     raise TypeError(f"no response shape for {type(question).__name__}")
 

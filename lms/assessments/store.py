@@ -38,12 +38,13 @@ async def insert_bank(
 
 
 async def banks(conn: asyncpg.Connection, bank_id: uuid.UUID | None = None) -> list[Any]:
-    return await conn.fetch(
+    rows: list[Any] = await conn.fetch(
         f"SELECT {_BANK}, (SELECT count(*) FROM lms_questions q WHERE q.bank_id = b.id)"
         " AS question_count FROM lms_question_banks b"
         " WHERE $1::uuid IS NULL OR b.id = $1 ORDER BY b.created, b.id",
         bank_id,
     )
+    return rows
 
 
 async def update_bank(conn: asyncpg.Connection, bank_id: uuid.UUID, **fields: Any) -> None:
@@ -109,7 +110,7 @@ async def question(conn: asyncpg.Connection, question_id: uuid.UUID) -> Any:
 async def questions_of_bank(
     conn: asyncpg.Connection, bank_id: uuid.UUID, tag: str | None, difficulty: int | None
 ) -> list[Any]:
-    return await conn.fetch(
+    rows: list[Any] = await conn.fetch(
         f"SELECT {_QUESTION} FROM lms_questions WHERE bank_id = $1"
         " AND ($2::text IS NULL OR $2 = ANY(tags)) AND ($3::int IS NULL OR difficulty = $3)"
         " ORDER BY created, id",
@@ -117,18 +118,21 @@ async def questions_of_bank(
         tag,
         difficulty,
     )
+    return rows
 
 
 async def questions_by_id(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> list[Any]:
-    return await conn.fetch(
+    rows: list[Any] = await conn.fetch(
         f"SELECT {_QUESTION} FROM lms_questions WHERE id = ANY($1::uuid[])", ids
     )
+    return rows
 
 
 async def questions_of_banks(conn: asyncpg.Connection, bank_ids: list[uuid.UUID]) -> list[Any]:
-    return await conn.fetch(
+    rows: list[Any] = await conn.fetch(
         f"SELECT {_QUESTION} FROM lms_questions WHERE bank_id = ANY($1::uuid[])", bank_ids
     )
+    return rows
 
 
 # Tests
@@ -180,10 +184,11 @@ async def test(conn: asyncpg.Connection, test_id: uuid.UUID, *, for_update: bool
 
 
 async def tests(conn: asyncpg.Connection, *, published_only: bool) -> list[Any]:
-    return await conn.fetch(
+    rows: list[Any] = await conn.fetch(
         f"SELECT {_TEST} FROM lms_tests WHERE published OR NOT $1 ORDER BY created, id",
         published_only,
     )
+    return rows
 
 
 async def delete_test(conn: asyncpg.Connection, test_id: uuid.UUID) -> None:
@@ -196,12 +201,13 @@ async def delete_test(conn: asyncpg.Connection, test_id: uuid.UUID) -> None:
 async def attempts_of(
     conn: asyncpg.Connection, test_id: uuid.UUID, learner: str | None
 ) -> list[Any]:
-    return await conn.fetch(
+    rows: list[Any] = await conn.fetch(
         f"SELECT {_ATTEMPT} FROM lms_attempts WHERE test_id = $1"
         " AND ($2::text IS NULL OR learner = $2) ORDER BY learner, number",
         test_id,
         learner,
     )
+    return rows
 
 
 async def insert_attempt(
@@ -306,13 +312,14 @@ async def set_points(
 
 async def pending_answers(conn: asyncpg.Connection, test_id: uuid.UUID) -> list[Any]:
     """Answers of submitted attempts that wait for a person's grade, oldest first."""
-    return await conn.fetch(
+    rows: list[Any] = await conn.fetch(
         "SELECT a.id AS attempt_id, a.learner, a.questions, x.question_id, x.response,"
         " x.answered FROM lms_attempts a JOIN lms_attempt_answers x ON x.attempt_id = a.id"
         " WHERE a.test_id = $1 AND a.status = 'grading' AND x.points IS NULL"
         " ORDER BY a.submitted, a.id, x.question_id",
         test_id,
     )
+    return rows
 
 
 # The statement outbox
@@ -326,11 +333,12 @@ async def queue_statements(conn: asyncpg.Connection, bodies: list[dict[str, Any]
 
 
 async def pending_statements(conn: asyncpg.Connection, limit: int) -> list[Any]:
-    return await conn.fetch(
+    rows: list[Any] = await conn.fetch(
         "SELECT id, body FROM lms_assessment_statements WHERE accepted IS NULL"
         " ORDER BY decided, id LIMIT $1",
         limit,
     )
+    return rows
 
 
 async def mark_accepted(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> None:

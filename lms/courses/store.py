@@ -37,13 +37,14 @@ async def course(
 async def courses(
     conn: asyncpg.Connection, *, owner: str | None, published_only: bool
 ) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         f"SELECT {_COURSE} FROM lms_courses"
         " WHERE ($1::text IS NULL OR owner = $1) AND (NOT $2 OR status = 'published')"
         " ORDER BY created, id",
         owner,
         published_only,
     )
+    return rows
 
 
 async def update_course(
@@ -65,11 +66,12 @@ async def delete_course(conn: asyncpg.Connection, course_id: uuid.UUID) -> None:
 
 
 async def modules(conn: asyncpg.Connection, course_id: uuid.UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT id, position, title FROM lms_course_modules WHERE course_id = $1"
         " ORDER BY position, id",
         course_id,
     )
+    return rows
 
 
 async def insert_module(
@@ -102,12 +104,13 @@ async def order_modules(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> None:
 
 async def items(conn: asyncpg.Connection, course_id: uuid.UUID) -> list[asyncpg.Record]:
     """Every item of the course, module by module, in order."""
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT i.id, i.module_id, i.position, i.kind, i.title, i.payload"
         " FROM lms_course_items i JOIN lms_course_modules m ON m.id = i.module_id"
         " WHERE i.course_id = $1 ORDER BY m.position, i.position, i.id",
         course_id,
     )
+    return rows
 
 
 async def item(
@@ -212,12 +215,13 @@ async def enrolment(
 async def enrolments(
     conn: asyncpg.Connection, course_id: uuid.UUID, learner: str | None
 ) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT course_id, learner, registration, enrolled FROM lms_enrolments"
         " WHERE course_id = $1 AND ($2::text IS NULL OR learner = $2) ORDER BY enrolled",
         course_id,
         learner,
     )
+    return rows
 
 
 async def count_enrolments(conn: asyncpg.Connection, course_id: uuid.UUID) -> int:

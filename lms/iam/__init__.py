@@ -3,10 +3,12 @@
 `route_handlers` go into the app's router; `iam_layer` wraps the app (see `lrs/app.py`).
 """
 
+from litestar.types import ControllerRouterHandler
+
 from lms.iam.admin import api_router
 from lms.iam.layer import iam_layer
 from lms.iam.oauth import route_handlers as oauth_handlers
 
-route_handlers = [*oauth_handlers, api_router]
+route_handlers: list[ControllerRouterHandler] = [*oauth_handlers, api_router]
 
 __all__ = ["iam_layer", "route_handlers"]

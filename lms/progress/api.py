@@ -12,10 +12,11 @@ import msgspec
 from litestar import Request, Router, get, put
 from litestar.params import FromPath
 
+from core.cmi5 import MoveOn
 from core.errors import BadRequest, Forbidden, NotFound
 from lms.iam.access import AUTHENTICATED, authorize, principal_of
 from lms.iam.roles import Permission
-from lms.progress.criteria import ActivityState, CompletionCriteria, MoveOn, item_met
+from lms.progress.criteria import ActivityState, CompletionCriteria, item_met
 from lms.progress.emit import send_pending
 from lms.progress.iris import LmsIris
 from lms.progress.projection import judge_registration, load_criteria

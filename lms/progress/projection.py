@@ -18,9 +18,10 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
+from core.cmi5 import MoveOn
 from core.events import CourseCompleted, encode_event
 from ingest.bus_postgres import append_events
-from lms.progress.criteria import ActivityState, CompletionCriteria, MoveOn, judge
+from lms.progress.criteria import ActivityState, CompletionCriteria, judge
 from lms.progress.emit import course_statement, statement_id
 from lms.progress.iris import LmsIris
 from lms.progress.observation import (
