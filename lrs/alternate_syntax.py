@@ -54,7 +54,10 @@ def alternate_syntax_middleware(app: ASGIApp) -> ASGIApp:
         elif query[0][1].upper() not in _METHODS:
             problem = f"alternate request syntax: unsupported method {query[0][1]!r}"
         else:
-            raw = await _read_body(receive)
+            try:
+                raw = await _read_body(receive)
+            except _ClientGone:
+                return  # nothing of a form cut short is acted on, and no one is left to answer
             if raw is None:
                 problem = "alternate request syntax: the form is too large"
             else:
@@ -111,11 +114,18 @@ def _rewrite(scope: Scope, method: str, raw: bytes) -> tuple[str | None, Scope |
     return None, new_scope, content  # type: ignore[return-value]
 
 
+class _ClientGone(Exception):
+    """The client disconnected before the end of its form."""
+
+
 async def _read_body(receive: Receive) -> bytes | None:
+    """The whole form, or None when it is too large."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone
         chunk = cast(bytes, message.get("body", b""))
         size += len(chunk)
         if size > FORM_MAX_BYTES:
