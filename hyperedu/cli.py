@@ -7,12 +7,22 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from core.config import Settings, load_settings
 from hyperedu.bootstrap import Runtime, database, export_to_workers
 from lms.analytics.reports import REPORTS
 from lms.analytics.sql import FORMATS
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from core.bus import Bus
+    from lms.analytics.engine import Engine
+    from lrs.credentials import CredentialStore
+
+T = TypeVar("T")
 
 _SELF = [sys.executable, "-m", "hyperedu.cli"]
 
@@ -131,7 +141,7 @@ def _bench_ingest(args: argparse.Namespace) -> int:
     return run(args)
 
 
-def _add_bench_commands(benches: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_bench_commands(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     import importlib
 
     for name, help_text in (
@@ -274,12 +284,12 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_store(args: argparse.Namespace, action):  # type: ignore[no-untyped-def]
+def _with_store(args: argparse.Namespace, action: Callable[[CredentialStore], Awaitable[T]]) -> T:
     from asyncpg import create_pool
 
     from lrs.credentials import CredentialStore
 
-    async def run(runtime: Runtime) -> object:
+    async def run(runtime: Runtime) -> T:
         async with create_pool(runtime.settings.database_url, min_size=1, max_size=1) as pool:
             return await action(CredentialStore(pool, runtime.server_key))
 
@@ -316,7 +326,7 @@ def _credentials_list(args: argparse.Namespace) -> int:
             print(json.dumps(fields))
         else:
             state = f"revoked {fields['revoked']}" if c.revoked else "active"
-            print(f"{c.key}  {','.join(fields['scopes'])}  {state}  {c.label}")
+            print(f"{c.key}  {','.join(sorted(c.scopes))}  {state}  {c.label}")
     return 0
 
 
@@ -328,7 +338,7 @@ def _credentials_revoke(args: argparse.Namespace) -> int:
     return 1
 
 
-def _add_iam_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_iam_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     users = commands.add_parser("users", help="manage people: accounts with a role")
     actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
     admin = actions.add_parser("create-admin", help="create a user with the admin role")
@@ -361,7 +371,7 @@ def _add_iam_commands(commands: argparse._SubParsersAction) -> None:  # type: ig
     rotate.set_defaults(run=_keys_rotate)
 
 
-def _add_operations_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_operations_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     statements = commands.add_parser("statements", help="export and import statements in bulk")
     actions = statements.add_subparsers(dest="action", required=True, metavar="ACTION")
     export = actions.add_parser("export", help="write statements to stdout (progress on stderr)")
@@ -468,10 +478,12 @@ def _agents_erase(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_pool(args: argparse.Namespace, action):  # type: ignore[no-untyped-def]
+def _with_pool(
+    args: argparse.Namespace, action: Callable[[asyncpg.Pool, bytes], Awaitable[T]]
+) -> T:
     from asyncpg import create_pool
 
-    async def run(runtime: Runtime) -> object:
+    async def run(runtime: Runtime) -> T:
         async with create_pool(runtime.settings.database_url, min_size=1, max_size=1) as pool:
             return await action(pool, runtime.server_key)
 
@@ -537,7 +549,7 @@ def _analytics_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _with_analytics(args: argparse.Namespace, action):  # type: ignore[no-untyped-def]
+def _with_analytics(args: argparse.Namespace, action: Callable[[Engine], T]) -> T:
     """Open ClickHouse (embedded: this process alone, see lms/analytics/README.md), bring it
     up to date with the statement log unless --no-sync, run `action(engine)`."""
     from lms.analytics.engine import open_engine
@@ -558,7 +570,7 @@ def _with_analytics(args: argparse.Namespace, action):  # type: ignore[no-untype
         engine.close()
 
 
-def _bus(settings: Settings):  # type: ignore[no-untyped-def]
+def _bus(settings: Settings) -> Bus:
     if settings.kafka_bootstrap:
         from ingest.bus_kafka import KafkaBus
 
@@ -584,7 +596,7 @@ def _report(args: argparse.Namespace) -> int:
     return _print_result(args, lambda engine: run_report(engine, args.name, args.format))
 
 
-def _print_result(args: argparse.Namespace, query) -> int:  # type: ignore[no-untyped-def]
+def _print_result(args: argparse.Namespace, query: Callable[[Engine], bytes]) -> int:
     try:
         out = _with_analytics(args, query)
     except Exception as exc:  # the analyst's SQL error, or a busy or missing store
