@@ -426,6 +426,14 @@ def test_the_100k_overlay_renders_the_replicas_its_arithmetic_comes_to(
     assert replicas == PROFILE_100K
     hpa = named(docs, "HorizontalPodAutoscaler")["hyperedu-api"]["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (6, 10)
+    # Requests/s a pod sustains: the overlay's pods have twice the base's cores.
+    base_hpa = named(rendered["base"], "HorizontalPodAutoscaler")["hyperedu-api"]["spec"]
+
+    def requests_per_pod(spec: dict[str, Any]) -> float:
+        (pods,) = [m["pods"] for m in spec["metrics"] if m["type"] == "Pods"]
+        return float(pods["target"]["averageValue"])
+
+    assert requests_per_pod(hpa) == pytest.approx(2 * requests_per_pod(base_hpa), rel=0.02)
     text = (K8S / "overlays" / "100k-rps" / "kustomization.yaml").read_text()
 
     def figure(pattern: str) -> list[int]:
