@@ -29,7 +29,10 @@ WRITERS = 2  # HYPEREDU_WRITERS default: connections each worker holds while com
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-rps", type=float, default=100_000, help="requests/s to serve")
     parser.add_argument("--batch", type=int, default=1, help="statements per request")
-    parser.add_argument("--results", help="an ingest result (default: the latest in bench/results)")
+    parser.add_argument(
+        "--results",
+        help="an ingest result (default: the latest in bench/results that measured --batch)",
+    )
     parser.add_argument(
         "--utilization", type=float, default=0.7, help="planned load per resource (HPA target)"
     )
@@ -49,8 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pool-size", type=int, default=WRITERS + 2, help="DB pool per worker")
 
 
-def latest_ingest_result(folder: Path) -> Path | None:
+def latest_ingest_result(folder: Path, batch: int) -> Path | None:
+    """The newest ingest result that measured `batch`, else the newest of all."""
     found = sorted(folder.glob("ingest-*.json"))
+    for path in reversed(found):
+        try:
+            rows = json.loads(path.read_text()).get("results", [])
+        except (OSError, ValueError):
+            continue
+        if any(row.get("batch") == batch for row in rows):
+            return path
     return found[-1] if found else None
 
 
@@ -195,7 +206,7 @@ def overlay_yaml(values: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = Path(args.results) if args.results else latest_ingest_result(RESULTS_DIR)
+    path = Path(args.results) if args.results else latest_ingest_result(RESULTS_DIR, args.batch)
     if path is None:
         print(
             "hyperedu bench plan: no bench/results/ingest-*.json; run hyperedu bench ingest"

@@ -61,7 +61,7 @@ SELECTING = {
     **{("Deployment", name): name for name, _ in SPLIT.values()},
 }
 # deploy/k8s/overlays/100k-rps: what its arithmetic comment comes to.
-PROFILE_100K = {"hyperedu-api": 6, "hyperedu-relay": 1, "hyperedu-consumer": 15}
+PROFILE_100K = {"hyperedu-api": 7, "hyperedu-relay": 1, "hyperedu-consumer": 15}
 
 
 def tool(name: str, hint: str) -> str:
@@ -425,7 +425,7 @@ def test_the_100k_overlay_renders_the_replicas_its_arithmetic_comes_to(
     replicas = {n: d["spec"]["replicas"] for n, d in named(docs, "Deployment").items()}
     assert replicas == PROFILE_100K
     hpa = named(docs, "HorizontalPodAutoscaler")["hyperedu-api"]["spec"]
-    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (6, 10)
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (7, 12)
     # Requests/s a pod sustains: the overlay's pods have twice the base's cores.
     base_hpa = named(rendered["base"], "HorizontalPodAutoscaler")["hyperedu-api"]["spec"]
 
