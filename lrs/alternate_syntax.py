@@ -7,12 +7,12 @@ version field of its form) with a `method` query parameter is a 400."""
 
 from __future__ import annotations
 
-from typing import Final, cast
+from typing import cast
 from urllib.parse import parse_qsl, urlencode
 
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPReceiveMessage, Receive, Scope, Send
 
+from lrs.scope_types import HTTP
 from lrs.versioning import V2, requested_version, response_version, send_bad_request
 
 _METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
@@ -29,13 +29,12 @@ REMOVED_IN_2_0 = (
     "alternate request syntax (a 'method' query parameter) is not part of xAPI 2.0: "
     "IEEE 9274.1.1 removed it; send the request with its own method and headers"
 )
-_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 
 
 def alternate_syntax_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if (
-            scope["type"] != _HTTP
+            scope["type"] != HTTP
             or not scope["path"].startswith("/xapi")
             or b"method=" not in scope.get("query_string", b"")
         ):

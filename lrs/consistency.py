@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Final
 
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.accept import xapi_time
+from lrs.scope_types import HTTP
 
 HEADER = b"x-experience-api-consistent-through"
-_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 
 
 def consistent_through_middleware(app: ASGIApp, clock: Callable[[], datetime]) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != _HTTP or "/xapi/statements" not in scope["path"]:
+        if scope["type"] != HTTP or "/xapi/statements" not in scope["path"]:
             await app(scope, receive, send)
             return
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Final
-
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
+from lrs.scope_types import HTTP
 
 
 def head_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != _HTTP or scope["method"] != "HEAD":
+        if scope["type"] != HTTP or scope["method"] != "HEAD":
             await app(scope, receive, send)
             return
 

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Final, Literal, Protocol
+from typing import Literal, Protocol
 from urllib.parse import parse_qsl
 
 import msgspec
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPReceiveMessage, Receive, Scope, Send
 
 from core.errors import BadRequest, HyperEduError, Overloaded, PayloadTooLarge
@@ -31,6 +30,7 @@ from ingest.accept import xapi_time
 from lrs.consistency import HEADER as CONSISTENT_THROUGH_HEADER
 from lrs.metrics import count_rejection
 from lrs.parameters import uuid_param
+from lrs.scope_types import HTTP
 from lrs.security_headers import ALWAYS_HEADERS, JSON_RESPONSE_HEADERS
 from lrs.state import LrsState
 from lrs.statements import store_statements
@@ -50,7 +50,6 @@ class RequestHeaders(Protocol):
     def get(self, key: str, default: None = None) -> str | None: ...
 
 
-_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 _encode = msgspec.json.Encoder().encode
 _VERSION = VERSION_HEADER.decode()
 _CONSISTENT_THROUGH = CONSISTENT_THROUGH_HEADER.decode()
@@ -113,7 +112,7 @@ def ingest_fast_lane(app: ASGIApp, lrs_state: Callable[[], LrsState | None]) -> 
 
     async def fast_lane(scope: Scope, receive: Receive, send: Send) -> None:
         state = lrs_state()
-        if scope["type"] != _HTTP or scope["path"] != PATH or state is None:
+        if scope["type"] != HTTP or scope["path"] != PATH or state is None:
             await app(scope, receive, send)
             return
         fields = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}

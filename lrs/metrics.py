@@ -22,10 +22,9 @@ from itertools import count
 from math import inf
 from pathlib import Path
 from time import perf_counter
-from typing import Any, Final
+from typing import Any
 
 from litestar import Litestar, Response, get
-from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
     LifeSpanReceive,
@@ -50,6 +49,7 @@ from prometheus_client import (
 
 from core.errors import HyperEduError
 from core.logging import request_id
+from lrs.scope_types import HTTP
 from lrs.state import LrsState
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -97,7 +97,6 @@ _CONTENT_TYPE = CONTENT_TYPE_LATEST.removesuffix("; charset=utf-8")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"})
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,128}")
 _REJECTION_REASONS = {400: "validation", 409: "conflict", 503: "overloaded"}
-_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 
 
 def exposition() -> bytes:
@@ -225,7 +224,7 @@ class RequestObserver:
             await app(scope, receive, send_observed)  # type: ignore[arg-type]
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != _HTTP:
+            if scope["type"] != HTTP:
                 if scope["type"] == "lifespan":  # type: ignore[comparison-overlap]
                     await lifespan(scope, receive, send)  # type: ignore[arg-type]
                 else:

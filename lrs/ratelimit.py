@@ -12,16 +12,14 @@ import base64
 import binascii
 import math
 import time
-from typing import Final
 
 import msgspec
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
+
+from lrs.scope_types import HTTP
 
 # Buckets idle long enough to have refilled are forgotten once there are this many.
 MAX_BUCKETS = 100_000
-
-_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 
 
 class TokenBuckets:
@@ -80,7 +78,7 @@ def rate_limit_middleware(app: ASGIApp, rate_per_s: float, burst: int) -> ASGIAp
     buckets = TokenBuckets(rate_per_s, burst)
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != _HTTP:
+        if scope["type"] != HTTP:
             await app(scope, receive, send)
             return
         wait = buckets.take(caller_of(scope), time.monotonic())

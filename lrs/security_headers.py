@@ -3,10 +3,9 @@ JSON (all the API answers) a Content-Security-Policy that allows nothing to load
 
 from __future__ import annotations
 
-from typing import Final
-
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from lrs.scope_types import HTTP
 
 _ALWAYS = [
     (b"x-content-type-options", b"nosniff"),
@@ -17,12 +16,11 @@ _API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'n
 # What this layer adds to an answer without a body and to a JSON one.
 ALWAYS_HEADERS = tuple(_ALWAYS)
 JSON_RESPONSE_HEADERS = (*_ALWAYS, _API_CSP)
-_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 
 
 def security_headers_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != _HTTP:
+        if scope["type"] != HTTP:
             await app(scope, receive, send)
             return
 

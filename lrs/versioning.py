@@ -4,11 +4,11 @@ answered on every xAPI response with the version the response speaks."""
 from __future__ import annotations
 
 import re
-from typing import Final
 
 import msgspec
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from lrs.scope_types import HTTP
 
 V1 = "1.0.3"
 V2 = "2.0.0"
@@ -18,7 +18,6 @@ _V1_REQUEST = re.compile(r"1\.0(\.\d+)?")
 _V2_REQUEST = re.compile(r"2\.0(\.\d+)?")
 
 HEADER = b"x-experience-api-version"
-_HTTP: Final = ScopeType.HTTP  # looked up once: an Enum member's lookup outweighs the comparison
 
 
 def response_version(requested: str | None) -> str | None:
@@ -51,7 +50,7 @@ def version_problem(requested: str | None) -> str:
 
 def version_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != _HTTP or not scope["path"].startswith("/xapi"):
+        if scope["type"] != HTTP or not scope["path"].startswith("/xapi"):
             await app(scope, receive, send)
             return
         requested = requested_version(scope)
