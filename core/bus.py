@@ -75,13 +75,14 @@ async def consume_forever(
     bus: Bus,
     group: str,
     topic: str,
-    handle: Callable[[Consumer], Awaitable[None]],
+    handle: Callable[[Consumer], Awaitable[object]],
     *,
     name: str,
     wanted: Sequence[str] = (),
 ) -> None:
     """Run `handle` on a consumer of `group`, reopening it with back-off when anything fails:
-    the supervision every long-running consumer needs, written once. Cancel to stop."""
+    the supervision every long-running consumer needs, written once. Cancel to stop. What
+    `handle` returns (a count, say) is not used."""
 
     async def consume() -> None:
         consumer = await bus.consumer(group, topic, wanted=wanted)
@@ -102,7 +103,7 @@ class ConsumerTask:
         bus: Bus,
         group: str,
         topic: str,
-        handle: Callable[[Consumer], Awaitable[None]],
+        handle: Callable[[Consumer], Awaitable[object]],
         *,
         name: str,
         wanted: Sequence[str] = (),

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _SELF = [sys.executable, "-m", "hyperedu.cli"]
+_CONSUMERS = ("progress", "notifications", "catalogue")  # `hyperedu consumer`, all by default
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -110,12 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_operations_commands(commands)
     consumer = commands.add_parser(
         "consumer",
-        help="run LMS consumers of the bus: progress, notifications, catalogue (default: all)",
+        help=f"run LMS consumers of the bus: {', '.join(_CONSUMERS)} (default: all)",
     )
     _common(consumer)
-    consumer.add_argument(
-        "names", nargs="*", metavar="NAME", help="progress, notifications, catalogue"
-    )
+    consumer.add_argument("names", nargs="*", metavar="NAME", help=", ".join(_CONSUMERS))
     consumer.add_argument(
         "--rebuild",
         action="store_true",
@@ -253,8 +252,8 @@ def _consumer(args: argparse.Namespace) -> int:
     from lms.notifications import worker as notifications
     from lms.progress import worker as progress
 
-    names = args.names or ["progress", "notifications", "catalogue"]
-    if unknown := set(names) - {"progress", "notifications", "catalogue"}:
+    names = args.names or list(_CONSUMERS)
+    if unknown := set(names) - set(_CONSUMERS):
         print(f"hyperedu: no consumer {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
     settings = _settings(args)

@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from core.bus import Consumer, consume_forever, restart_forever, run_until
+from core.bus import consume_forever, restart_forever, run_until
 from core.config import Settings
 from ingest.bus_postgres import PostgresBus
 from lms.notifications.config import NotificationSettings, load_notification_settings
@@ -61,17 +61,12 @@ class NotificationsWorker:
                     bus,
                     CONSUMER_GROUP,
                     topic,
-                    self._consume_events,
+                    lambda consumer: consume_events(consumer, self._pool),
                     name=f"notifications {topic}",
                 )
         self._tasks = [
             asyncio.create_task(run, name=f"lms-notifications {name}") for name, run in runs.items()
         ]
-
-    async def _consume_events(self, consumer: Consumer) -> None:
-        # consume_forever's handler returns nothing; following, consume_events never returns
-        # its count anyway: it runs until cancelled.
-        await consume_events(consumer, self._pool)
 
     async def stop(self) -> None:
         for task in self._tasks:
