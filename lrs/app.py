@@ -86,6 +86,13 @@ def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response
         extra = exc.extra if isinstance(exc.extra, list) else []
         message = "; ".join(_problem(e) for e in extra) or str(exc.detail)
         return Response({"error": "ValidationError", "message": message}, status_code=400)
+    if isinstance(exc, asyncpg.CharacterNotInRepertoireError):
+        # Only input carries it: a text parameter with NUL (U+0000), which PostgreSQL's text
+        # can neither hold nor be compared with, wherever the value was going.
+        return Response(
+            {"error": "ValidationError", "message": "a text value contains NUL (U+0000)"},
+            status_code=400,
+        )
     if isinstance(exc, RecursionError):
         # Only input drives recursion this deep: JSON nested past the decoder's depth limit.
         return Response(
