@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--compare-noop",
         action="store_true",
         help="measure a no-op Granian+Litestar POST (same workers) as the single-request ceiling",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --compare-noop: measure batch 1 and the no-op this many times, alternately,"
+        " and report the median ratio (the machine's speed drifts between runs)",
     )
     parser.add_argument("--copy-rows", type=int, default=100_000, help="rows for the COPY ceiling")
     parser.add_argument(
@@ -312,7 +320,7 @@ def _print_table(results: list[dict[str, Any]], ceiling: float | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    batches = [int(b) for b in args.batch.split(",") if b]
+    batches = _batches(args)
     code = code_version()  # as the server starts, not as the run ends
     if args.endpoint:
         if not (args.key and args.secret):
@@ -338,11 +346,9 @@ def run(args: argparse.Namespace) -> int:
             )
             results.append(run_batch_size(target, batch, args))
         ceiling = None
-        noop = None
+        rounds: list[dict[str, Any]] = []
         if args.compare_noop:
-            print("no-op Granian+Litestar POST, batch 1 ...", file=sys.stderr, flush=True)
-            with _noop_server(args.workers) as noop_target:
-                noop = run_batch_size(noop_target, 1, args)
+            rounds = _noop_rounds(target, results, args)
         if args.compare_copy:
             if not target.database_url:
                 print(
@@ -358,26 +364,78 @@ def run(args: argparse.Namespace) -> int:
             ceiling = asyncio.run(copy_ceiling(target.database_url, args.copy_rows))
     _print_table(results, ceiling)
     summary = _summary(results, ceiling, args, code)
-    if noop is not None:
-        single = next((r for r in results if r["batch"] == 1), None)
-        summary["noop_requests_per_s"] = noop["requests_per_s"]
-        summary["noop_server_cpu_s_per_1000"] = noop["server_cpu_s_per_1000"]
+    if rounds:
+        summary["noop_rounds"] = rounds
+        summary["noop_requests_per_s"] = statistics.median(r["noop_requests_per_s"] for r in rounds)
+        summary["noop_server_cpu_s_per_1000"] = statistics.median(
+            r["noop_server_cpu_s_per_1000"] for r in rounds
+        )
+        ratios = [r["ratio"] for r in rounds if r["ratio"] is not None]
+        if len(rounds) > 1:
+            for r in rounds:
+                print(
+                    f"round {r['round']}: batch 1 {r['statements_per_s']:.0f} statements/s,"
+                    f" no-op {r['noop_requests_per_s']:.0f} requests/s, ratio {r['ratio']:.3f}"
+                )
         print(
-            f"no-op POST: {noop['requests_per_s']:.0f} requests/s,"
-            f" {noop['server_cpu_s_per_1000']:.3f} server CPU s/1k",
+            f"no-op POST: {summary['noop_requests_per_s']:.0f} requests/s,"
+            f" {summary['noop_server_cpu_s_per_1000']:.3f} server CPU s/1k",
             end="",
         )
-        if single:
-            summary["single_vs_noop_ratio"] = round(
-                single["requests_per_s"] / noop["requests_per_s"], 3
-            )
+        if ratios:
+            summary["single_vs_noop_ratio"] = round(statistics.median(ratios), 3)
             summary["headline"]["single_vs_noop_ratio"] = summary["single_vs_noop_ratio"]
-            print(f"; batch 1 is {summary['single_vs_noop_ratio']:.2f} of it", end="")
+            which = f" (median of {len(ratios)} alternating rounds)" if len(ratios) > 1 else ""
+            print(f"; batch 1 is {summary['single_vs_noop_ratio']:.2f} of it{which}", end="")
         print()
     save_result("ingest", summary, Path(args.results_dir))
     if args.json:
         print(json.dumps(summary["headline"]))
     return 0
+
+
+def _noop_rounds(
+    target: Target, results: list[dict[str, Any]], args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """Batch 1 against the no-op POST, `args.rounds` times alternately, each pair measured
+    minutes apart at most: the first pair reuses batch 1 of the main run if it measured one."""
+    pairs: list[dict[str, Any]] = []
+    with _noop_server(args.workers) as noop_target:
+        for number in range(1, max(1, args.rounds) + 1):
+            single = next((r for r in results if r["batch"] == 1), None) if number == 1 else None
+            if number > 1:
+                print(f"round {number}: batch 1 ...", file=sys.stderr, flush=True)
+                single = run_batch_size(target, 1, args)
+            print(
+                f"round {number}: no-op Granian+Litestar POST, batch 1 ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            noop = run_batch_size(noop_target, 1, args)
+            pairs.append(
+                {
+                    "round": number,
+                    "statements_per_s": single["statements_per_s"] if single else None,
+                    "p99_ms": single["p99_ms"] if single else None,
+                    "errors": single["errors"] if single else None,
+                    "server_cpu_s_per_1000": single["server_cpu_s_per_1000"] if single else None,
+                    "postgres_cpu_s_per_1000": (
+                        single.get("postgres_cpu_s_per_1000") if single else None
+                    ),
+                    "noop_requests_per_s": noop["requests_per_s"],
+                    "noop_server_cpu_s_per_1000": noop["server_cpu_s_per_1000"],
+                    "ratio": (
+                        round(single["requests_per_s"] / noop["requests_per_s"], 3)
+                        if single
+                        else None
+                    ),
+                }
+            )
+    return pairs
+
+
+def _batches(args: argparse.Namespace) -> list[int]:
+    return [int(b) for b in args.batch.split(",") if b]
 
 
 def _summary(
