@@ -36,11 +36,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--statements", type=int, default=20_000, help="statements appended per batch size"
     )
+    parser.add_argument(
+        "--variant",
+        metavar="FILE.sql",
+        help="compare instead: PostgreSQL CPU per statement with FILE.sql run after the"
+        " migrations (B) against without (A), batches alternating (bench/append_variant.py)",
+    )
+    parser.add_argument("--rounds", type=int, default=20, help="with --variant: A/B rounds")
     parser.add_argument("--results-dir", default=str(RESULTS_DIR), help="where the JSON goes")
 
 
 def run(args: argparse.Namespace) -> int:
     sizes = [int(b) for b in args.batch.split(",") if b]
+    if args.variant:
+        return _run_variant(args, sizes[-1])
     results = asyncio.run(_measure(sizes, args.statements))
     print(f"{'batch':>6} {'pg CPU us/stmt':>15} {'wall us/stmt':>13}")
     for r in results:
@@ -54,6 +63,22 @@ def run(args: argparse.Namespace) -> int:
             f" + {fit['us_per_statement']:.1f} us per statement (PostgreSQL CPU)"
         )
     save_result("append", envelope(args, results=results, fit=fit), Path(args.results_dir))
+    return 0
+
+
+def _run_variant(args: argparse.Namespace, batch: int) -> int:
+    from bench.append_variant import compare
+
+    sql = Path(args.variant).read_text()
+    per_round = max(1, args.statements // (batch * max(1, args.rounds)))
+    result = asyncio.run(compare(sql, batch, args.rounds, per_round))
+    print(
+        f"batch {batch}, {result['statements_per_side']} statements a side:"
+        f" A {result['a_pg_cpu_us_per_statement']:.1f} us,"
+        f" B {result['b_pg_cpu_us_per_statement']:.1f} us of PostgreSQL CPU per statement;"
+        f" B/A = {result['b_over_a']}"
+    )
+    save_result("append", envelope(args, variant=result), Path(args.results_dir))
     return 0
 
 
