@@ -48,7 +48,8 @@ def test_a_variant_runs_in_the_second_database_only(
     [written] = tmp_path.glob("append-*.json")
     result = json.loads(written.read_text())["variant"]
     assert result["batch"] == 4 and result["statements_per_side"] == 64
-    assert result["a_pg_cpu_us_per_statement"] > 0 and result["b_pg_cpu_us_per_statement"] > 0
+    # CPU time comes in clock ticks: a side this small may read 0
+    assert result["a_pg_cpu_us_per_statement"] >= 0 and result["b_pg_cpu_us_per_statement"] >= 0
     # B lacks two indexes A has: the SQL ran in B, and only there
     assert result["b_database_bytes"] < result["a_database_bytes"]
     assert "B/A = " in capsys.readouterr().out
