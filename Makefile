@@ -35,6 +35,7 @@ conformance: setup
 system-deps:
 	@command -v victoria-metrics >/dev/null || (apt-get update -qq && apt-get install -y -qq victoria-metrics)
 	@command -v java >/dev/null && command -v mvn >/dev/null || (apt-get update -qq && apt-get install -y -qq default-jdk-headless maven)
+	@test -x /usr/sbin/pgbouncer || (apt-get update -qq && apt-get install -y -qq pgbouncer)
 
 # Kafka's broker jars come from Maven Central with the machine's Maven (Java 17+);
 # the integration tests start their own broker from them on a free port.

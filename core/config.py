@@ -27,6 +27,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: str = "./var"
     # Unset: a private PostgreSQL is started through `pgserver` under data_dir/pg.
     database_url: str = ""
+    # PostgreSQL reached directly (or through a session-mode pooler), for what needs a session
+    # of its own: the migrations' lock, the notification hubs' LISTEN, the relay and LMS
+    # consumers (locks and LISTEN) and the one-off commands (export, import, erase, users);
+    # those processes use only this URL. Set it when database_url goes through a
+    # transaction-mode pooler such as PgBouncer; unset: database_url.
+    direct_database_url: str = ""
     # Server-side key for the keyed digest of credential secrets; unset: data_dir/secret.key.
     secret_key: str = ""
     # Largest request body accepted (bytes); larger gets 413.
@@ -45,6 +51,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     queue_max_statements: int = 50000
     # Asyncpg pool size per worker (the writer uses one connection, queries the rest).
     db_pool_size: int = 8
+    # Prepared statements asyncpg keeps per pooled connection; 0 when database_url goes
+    # through a transaction-mode PgBouncer older than 1.21 (1.21+ keeps them with
+    # max_prepared_statements set).
+    db_statement_cache_size: int = 100
     # Largest `limit` honoured on GET /xapi/statements (also the default when limit=0).
     statements_page_max: int = 500
     # Base URL clients reach this LRS at; the homePage of credential authorities.
@@ -97,6 +107,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def session_database_url(self) -> str:
+        """Where session-level work goes: `direct_database_url`, else `database_url`."""
+        return self.direct_database_url or self.database_url
 
     @property
     def data_path(self) -> Path:

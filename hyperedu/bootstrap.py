@@ -55,7 +55,7 @@ def database(settings: Settings) -> Iterator[Runtime]:
 
         server, dsn = start_embedded_postgres(settings.data_path)
     try:
-        asyncio.run(migrate(dsn))
+        asyncio.run(migrate(settings.direct_database_url or dsn))  # a session-level lock
         key = load_server_key(settings)
         resolved = Settings(
             **{

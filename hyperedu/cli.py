@@ -231,7 +231,8 @@ def _relay(args: argparse.Namespace) -> int:
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-        task = asyncio.create_task(run_relay(runtime.settings, runtime.settings.database_url, stop))
+        settings = runtime.settings
+        task = asyncio.create_task(run_relay(settings, settings.session_database_url, stop))
         while not task.done():
             await asyncio.wait([task], timeout=1)
             if args.exit_with_parent and os.getppid() != parent:
@@ -289,7 +290,9 @@ def _with_store(args: argparse.Namespace, action: Callable[[CredentialStore], Aw
     from lrs.credentials import CredentialStore
 
     async def run(runtime: Runtime) -> T:
-        async with create_pool(runtime.settings.database_url, min_size=1, max_size=1) as pool:
+        async with create_pool(
+            runtime.settings.session_database_url, min_size=1, max_size=1
+        ) as pool:
             return await action(CredentialStore(pool, runtime.server_key))
 
     with database(_settings(args)) as runtime:
@@ -483,7 +486,9 @@ def _with_pool(
     from asyncpg import create_pool
 
     async def run(runtime: Runtime) -> T:
-        async with create_pool(runtime.settings.database_url, min_size=1, max_size=1) as pool:
+        async with create_pool(
+            runtime.settings.session_database_url, min_size=1, max_size=1
+        ) as pool:
             return await action(pool, runtime.server_key)
 
     with database(_settings(args)) as runtime:
@@ -576,7 +581,7 @@ def _bus(settings: Settings) -> Bus:
         return KafkaBus(settings.kafka_bootstrap)
     from ingest.bus_postgres import PostgresBus
 
-    return PostgresBus(settings.database_url)
+    return PostgresBus(settings.session_database_url)
 
 
 def _analytics_sync(args: argparse.Namespace) -> int:

@@ -72,7 +72,7 @@ async def export_to(
         count = n
         progress.show(n)
 
-    async with asyncpg.create_pool(settings.database_url, min_size=1, max_size=1) as pool:
+    async with asyncpg.create_pool(settings.session_database_url, min_size=1, max_size=1) as pool:
         async for chunk in export_statements(
             pool, since=since, until=until, fmt=fmt, progress=seen
         ):
@@ -99,7 +99,7 @@ async def import_from(
             file=sys.stderr,
         )
 
-    async with asyncpg.create_pool(settings.database_url, min_size=1, max_size=2) as pool:
+    async with asyncpg.create_pool(settings.session_database_url, min_size=1, max_size=2) as pool:
         committer = GroupCommitter(
             pool, equivalent=statements_equivalent, max_statements=batch_size, writers=1
         )
@@ -126,7 +126,7 @@ async def erase(
     settings: Settings, server_key: bytes, agent_json: str, mode: ErasureMode
 ) -> ErasureReport:
     agent = parse_actor_param(agent_json, "--agent")
-    async with asyncpg.create_pool(settings.database_url, min_size=1, max_size=1) as pool:
+    async with asyncpg.create_pool(settings.session_database_url, min_size=1, max_size=1) as pool:
         return await erase_agent(
             pool,
             agent,

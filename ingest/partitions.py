@@ -53,13 +53,13 @@ _ANALYZE_LOCK = 0x414E4C5A  # "ANLZ": one analyzer at a time across the cluster
 
 
 async def analyze_partitioned_tables(pool: asyncpg.Pool) -> bool:
-    """ANALYZE the partitioned parents unless another worker is at it; whether this one did."""
-    async with pool.acquire() as conn:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _ANALYZE_LOCK):
+    """ANALYZE the partitioned parents unless another worker is at it; whether this one did.
+
+    The lock is the transaction's, released at its end: through a transaction-mode pooler a
+    session lock could be taken on one server connection and "released" on another."""
+    async with pool.acquire() as conn, conn.transaction():
+        if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _ANALYZE_LOCK):
             return False
-        try:
-            for table in PARTITIONED_TABLES:
-                await conn.execute(f"ANALYZE {table}")
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _ANALYZE_LOCK)
+        for table in PARTITIONED_TABLES:
+            await conn.execute(f"ANALYZE {table}")
     return True

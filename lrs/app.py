@@ -164,7 +164,11 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = await asyncpg.create_pool(
-            dsn, min_size=2, max_size=settings.db_pool_size, command_timeout=60
+            dsn,
+            min_size=2,
+            max_size=settings.db_pool_size,
+            command_timeout=60,
+            statement_cache_size=settings.db_statement_cache_size,
         )
         committer = GroupCommitter(
             pool,

@@ -33,7 +33,8 @@ class CatalogueWorker(ConsumerTask):
 
 async def start(app_state: Any) -> None:
     lrs: LrsState = app_state["lrs"]
-    worker = CatalogueWorker(lrs.pool, lrs.settings.database_url, CourseIris(lrs.settings.base_url))
+    settings = lrs.settings
+    worker = CatalogueWorker(lrs.pool, settings.session_database_url, CourseIris(settings.base_url))
     worker.start()
     app_state[_KEY] = worker
 
@@ -47,6 +48,7 @@ async def stop(app_state: Any) -> None:
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     """The catalogue consumer as a process of its own, until `stop`."""
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
-    worker = CatalogueWorker(pool, settings.database_url, CourseIris(settings.base_url))
+    dsn = settings.session_database_url
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    worker = CatalogueWorker(pool, dsn, CourseIris(settings.base_url))
     await run_until(stop, worker, then=pool.close)

@@ -84,7 +84,10 @@ async def start(app_state: Any, *, consumers: bool = True) -> None:
     """The hub for this worker's sockets, and with `consumers` the consumers and dispatcher."""
     lrs: LrsState = app_state["lrs"]
     worker = NotificationsWorker(
-        lrs.pool, lrs.settings.database_url, load_notification_settings(), consumers=consumers
+        lrs.pool,
+        lrs.settings.session_database_url,
+        load_notification_settings(),
+        consumers=consumers,
     )
     worker.start()
     app_state[_KEY] = worker
@@ -100,8 +103,7 @@ async def stop(app_state: Any) -> None:
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     """Notifications as a process of its own (`hyperedu consumer notifications`), until
     `stop`. WebSockets are served by the server workers' hubs, not here."""
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4)
-    worker = NotificationsWorker(
-        pool, settings.database_url, load_notification_settings(), hub=False
-    )
+    dsn = settings.session_database_url
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+    worker = NotificationsWorker(pool, dsn, load_notification_settings(), hub=False)
     await run_until(stop, worker, then=pool.close)

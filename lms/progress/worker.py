@@ -31,7 +31,7 @@ def statement_bus(settings: Settings) -> Bus:
         return KafkaBus(settings.kafka_bootstrap)
     from ingest.bus_postgres import PostgresBus
 
-    return PostgresBus(settings.database_url)
+    return PostgresBus(settings.session_database_url)
 
 
 async def start(app_state: Any) -> None:
@@ -54,7 +54,7 @@ async def run(settings: Settings, stop: asyncio.Event, *, rebuild: bool = False)
 
     `rebuild`: forget the derived state and replay the log from offset zero first (stop the
     servers' consumers first: their readers keep their position in memory)."""
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4)
+    pool = await asyncpg.create_pool(settings.session_database_url, min_size=1, max_size=4)
     committer = GroupCommitter(pool, equivalent=statements_equivalent, writers=1)
     committer.start()
     try:

@@ -192,3 +192,28 @@ def test_the_partitioned_parents_get_planner_statistics(database_url: str) -> No
             await pool.close()
 
     asyncio.run(check())
+
+
+def test_one_analyzer_at_a_time_and_no_lock_outlives_its_transaction(database_url: str) -> None:
+    """The analyzers' lock is a transaction's: held elsewhere, this one skips; afterwards no
+    session keeps it (through a transaction-mode pooler a session lock could leak)."""
+    from ingest.partitions import _ANALYZE_LOCK
+
+    async def check() -> None:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+        other = await asyncpg.connect(database_url)
+        try:
+            async with other.transaction():
+                await other.execute("SELECT pg_advisory_xact_lock($1)", _ANALYZE_LOCK)
+                assert not await analyze_partitioned_tables(pool)
+            assert await analyze_partitioned_tables(pool)
+            held = await pool.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1",
+                _ANALYZE_LOCK,
+            )
+            assert held == 0
+        finally:
+            await other.close()
+            await pool.close()
+
+    asyncio.run(check())
