@@ -26,7 +26,7 @@ import asyncpg
 import msgspec
 
 from core import tracing
-from core.errors import Conflict, Overloaded
+from core.errors import BadRequest, Conflict, Overloaded
 from ingest.metrics import BATCH_STATEMENTS, COMMIT_SECONDS, OVERLOADED, STATEMENTS_ACCEPTED
 from ingest.postgres import Attachment, append_batch, stored_bodies
 from ingest.rows import StatementRow
@@ -220,7 +220,9 @@ class GroupCommitter:
                         pending.span.add_link(span.get_span_context())
             try:
                 await append_batch(conn, rows, [a for p in batch for a in p.attachments])
-            except asyncpg.UniqueViolationError:
+            except (asyncpg.UniqueViolationError, asyncpg.DataError):
+                # An id already stored, or a value PostgreSQL refuses (class 22, e.g. NUL in
+                # text): one request's doing, so commit each alone and fail only that one.
                 if span is not None:
                     span.set_attribute("batch.one_request_at_a_time", True)
                 for pending in batch:
@@ -239,6 +241,11 @@ class GroupCommitter:
                     await append_batch(conn, fresh, pending.attachments)
             except Conflict as exc:
                 _fail(pending, exc)
+                return
+            except asyncpg.DataError as exc:
+                _fail(
+                    pending, BadRequest(f"the statement store refused a value: {_first_line(exc)}")
+                )
                 return
             except asyncpg.UniqueViolationError:
                 continue  # another writer stored one of these ids meanwhile: look again
@@ -263,6 +270,10 @@ class GroupCommitter:
                     " statements are immutable"
                 )
         return fresh
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).split("\n", 1)[0]
 
 
 def _queue_full() -> Overloaded:

@@ -40,7 +40,7 @@ VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 # --- string forms -------------------------------------------------------------------------
 
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[^\x00-\x20<>\"{}|\\^`%\x7f]|%[0-9A-Fa-f]{2})+")
-_MBOX = re.compile(r"mailto:[^\s@:/?#]+@[^\s@/?#]+")
+_MBOX = re.compile(r"mailto:[^\s\x00-\x1f\x7f@:/?#]+@[^\s\x00-\x1f\x7f@/?#]+")
 _SHA1 = re.compile(r"[0-9a-fA-F]{40}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _SHA2_HEX_LENGTHS = frozenset({56, 64, 96, 128})
@@ -350,6 +350,9 @@ def check_ifi(actor: Agent | Group, path: str) -> None:
 
 def check_account(account: Account, path: str) -> None:
     check_iri(account.home_page, path, "homePage", "An account homePage must be an IRL")
+    if "\x00" in account.name:
+        # An identifier the LRS indexes and matches by: PostgreSQL's text cannot hold NUL.
+        raise fail("An account name must not contain NUL (U+0000)", f"{path}.name")
 
 
 def check_authority(authority: Agent | Group, path: str) -> None:

@@ -26,3 +26,36 @@ def test_a_nul_in_a_password_grant_is_a_400(server: Server) -> None:
         data={"grant_type": "password", "username": "\x00", "password": "0"},
     )
     assert response.status_code == 400, response.text
+
+
+def _post_actor(
+    server: Server, credential: tuple[str, str], actor: dict[str, object]
+) -> httpx.Response:
+    return httpx.post(
+        server.url + "/xapi/statements",
+        json={
+            "actor": actor,
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": "http://example.com/nul"},
+        },
+        headers={"X-Experience-API-Version": "1.0.3", "Authorization": basic(*credential)},
+    )
+
+
+def test_a_nul_in_an_account_name_is_a_400_naming_the_rule(
+    server: Server, credential: tuple[str, str]
+) -> None:
+    """It was a 503 ("the statement store is unavailable") for the whole group commit."""
+    account = {"homePage": "http://example.com", "name": "a\x00b"}
+    response = _post_actor(server, credential, {"account": account})
+    assert response.status_code == 400, response.text
+    assert "account name must not contain NUL" in response.json()["message"]
+
+
+def test_a_control_character_in_an_mbox_is_a_400(
+    server: Server, credential: tuple[str, str]
+) -> None:
+    for mbox in ("mailto:a\x00b@example.com", "mailto:ab@exa\x01mple.com"):
+        response = _post_actor(server, credential, {"mbox": mbox})
+        assert response.status_code == 400, response.text
+        assert "mbox" in response.json()["message"]

@@ -1,0 +1,73 @@
+"""A value PostgreSQL refuses (SQLSTATE class 22, e.g. NUL in text) in one request's rows fails
+that request with 400 and commits the others of its group commit: it used to fail the whole
+batch as 503 "the statement store is unavailable"."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import msgspec
+import pytest
+
+from core.errors import BadRequest
+from core.xapi.models import Statement
+from ingest.batcher import GroupCommitter
+from ingest.postgres import stored_bodies
+from ingest.rows import StatementRow, to_row
+
+
+def _row(authority_key: str) -> StatementRow:
+    return to_row(
+        msgspec.convert(
+            {
+                "id": str(uuid.uuid4()),
+                "actor": {"objectType": "Agent", "mbox": "mailto:refused@example.com"},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                "object": {"objectType": "Activity", "id": "http://example.com/refused"},
+            },
+            Statement,
+        ),
+        stored=datetime.now(UTC),
+        authority_key=authority_key,
+        attachments=None,
+        may_define=False,
+    )
+
+
+async def test_a_refused_value_fails_only_its_own_request(database_url: str) -> None:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    committer = GroupCommitter(pool, equivalent=lambda a, b: a == b, writers=1)
+    try:
+        good = [[_row("refused-test"), _row("refused-test")] for _ in range(3)]
+        bad = [_row("refused-test"), _row("refused\x00test")]
+        # queued before the writer starts, so all four requests go in one batch
+        tasks = [asyncio.create_task(committer.submit(rows, [])) for rows in [*good, bad]]
+        await asyncio.sleep(0)
+        assert committer.queued_statements == 8
+        committer.start()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert results[:3] == [None, None, None]
+        assert isinstance(results[3], BadRequest)
+        assert "0x00" in str(results[3])
+        async with pool.acquire() as conn:
+            stored = await stored_bodies(conn, [r.id for rows in [*good, bad] for r in rows])
+        assert set(stored) == {r.id for rows in good for r in rows}  # none of the bad request's
+    finally:
+        await committer.stop()
+        await pool.close()
+
+
+async def test_the_store_still_answers_after_it(database_url: str) -> None:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    committer = GroupCommitter(pool, equivalent=lambda a, b: a == b, writers=1)
+    committer.start()
+    try:
+        with pytest.raises(BadRequest):
+            await committer.submit([_row("refused\x00again")], [])
+        await committer.submit([_row("refused-test")], [])
+    finally:
+        await committer.stop()
+        await pool.close()
