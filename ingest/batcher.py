@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Equivalent = Callable[[dict[str, object], dict[str, object]], bool]
+# Errors only a request's values cause: SQLSTATE class 22 (data exception: NUL in text, ...)
+# and 54 (program limit exceeded: an index entry too large).
+_REFUSED_VALUES = (asyncpg.DataError, asyncpg.ProgramLimitExceededError)
 
 
 class _Pending:
@@ -220,9 +223,9 @@ class GroupCommitter:
                         pending.span.add_link(span.get_span_context())
             try:
                 await append_batch(conn, rows, [a for p in batch for a in p.attachments])
-            except (asyncpg.UniqueViolationError, asyncpg.DataError):
-                # An id already stored, or a value PostgreSQL refuses (class 22, e.g. NUL in
-                # text): one request's doing, so commit each alone and fail only that one.
+            except (asyncpg.UniqueViolationError, *_REFUSED_VALUES):
+                # An id already stored, or a value PostgreSQL refuses (NUL in text, a key too
+                # long to index): one request's doing, so commit each alone and fail only it.
                 if span is not None:
                     span.set_attribute("batch.one_request_at_a_time", True)
                 for pending in batch:
@@ -242,7 +245,7 @@ class GroupCommitter:
             except Conflict as exc:
                 _fail(pending, exc)
                 return
-            except asyncpg.DataError as exc:
+            except _REFUSED_VALUES as exc:
                 _fail(
                     pending, BadRequest(f"the statement store refused a value: {_first_line(exc)}")
                 )

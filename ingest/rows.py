@@ -12,6 +12,7 @@ from datetime import datetime
 import msgspec
 from msgspec import UNSET
 
+from core.errors import ValidationError
 from core.xapi.models import (
     Activity,
     Agent,
@@ -128,6 +129,8 @@ def to_row(
     _add_agents(statement, agents)
     _add_activities(statement, activities, definitions if may_define else None)
     verb = statement.verb.id
+    if len(verb) > _LONG_KEY_CHARS:
+        _check_key(verb)
     return StatementRow(
         id=statement.id.lower(),
         stored=stored,
@@ -144,8 +147,26 @@ def to_row(
     )
 
 
+# A B-tree entry holds at most 2,704 bytes (key, seq and header, uncompressed): identifiers
+# longer than this could not be indexed, and PostgreSQL would refuse the whole commit.
+_MAX_KEY_BYTES = 2000
+_LONG_KEY_CHARS = _MAX_KEY_BYTES // 4  # no shorter string can exceed it in UTF-8
+
+
+def _check_key(key: str) -> None:
+    if len(key.encode()) > _MAX_KEY_BYTES:
+        raise ValidationError(
+            "An identifier this LRS indexes (an activity or verb IRI; an agent's mbox, openid or"
+            f" account) must be at most {_MAX_KEY_BYTES:,} bytes in UTF-8",
+            "$",
+            f"got {len(key.encode()):,} bytes: {key[:60]!r}...",
+        )
+
+
 def _mention(seen: dict[str, bool], key: str, direct: bool) -> None:
     """One row per key, `direct` if any mention was direct."""
+    if len(key) > _LONG_KEY_CHARS:
+        _check_key(key)
     if direct or key not in seen:
         seen[key] = direct or seen.get(key, False)
 

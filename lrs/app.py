@@ -93,6 +93,12 @@ def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response
             {"error": "ValidationError", "message": "a text value contains NUL (U+0000)"},
             status_code=400,
         )
+    if isinstance(exc, asyncpg.ProgramLimitExceededError):
+        # Only input reaches it here: a value too large for an index entry (an id of ~2.7 KB).
+        return Response(
+            {"error": "ValidationError", "message": "a value is too long to be stored"},
+            status_code=400,
+        )
     if isinstance(exc, RecursionError):
         # Only input drives recursion this deep: JSON nested past the decoder's depth limit.
         return Response(

@@ -1,10 +1,11 @@
-"""A value PostgreSQL refuses (SQLSTATE class 22, e.g. NUL in text) in one request's rows fails
-that request with 400 and commits the others of its group commit: it used to fail the whole
-batch as 503 "the statement store is unavailable"."""
+"""A value PostgreSQL refuses (SQLSTATE class 22, e.g. NUL in text; class 54, an index entry too
+large) in one request's rows fails that request with 400 and commits the others of its group
+commit: it used to fail the whole batch as 503 "the statement store is unavailable"."""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from datetime import UTC, datetime
 
@@ -68,6 +69,27 @@ async def test_the_store_still_answers_after_it(database_url: str) -> None:
         with pytest.raises(BadRequest):
             await committer.submit([_row("refused\x00again")], [])
         await committer.submit([_row("refused-test")], [])
+    finally:
+        await committer.stop()
+        await pool.close()
+
+
+async def test_a_key_too_large_to_index_fails_only_its_own_request(database_url: str) -> None:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    committer = GroupCommitter(pool, equivalent=lambda a, b: a == b, writers=1)
+    try:
+        good = [_row("refused-test") for _ in range(3)]
+        bad = _row("refused-test")
+        bad.agents["mbox mailto:" + secrets.token_hex(2000) + "@example.com"] = True
+        tasks = [asyncio.create_task(committer.submit([row], [])) for row in [*good, bad]]
+        await asyncio.sleep(0)
+        committer.start()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert results[:3] == [None, None, None]
+        assert isinstance(results[3], BadRequest)
+        async with pool.acquire() as conn:
+            stored = await stored_bodies(conn, [r.id for r in [*good, bad]])
+        assert set(stored) == {r.id for r in good}
     finally:
         await committer.stop()
         await pool.close()

@@ -1,7 +1,9 @@
-"""A NUL character (U+0000) in a text parameter is the client's error, on every path that would
-hand it to PostgreSQL: 400, never 500."""
+"""A NUL character (U+0000) in a text parameter, or an identifier too long to index, is the
+client's error on every path that would hand it to PostgreSQL: 400, never 500 or 503."""
 
 from __future__ import annotations
+
+import secrets
 
 import httpx
 
@@ -29,14 +31,17 @@ def test_a_nul_in_a_password_grant_is_a_400(server: Server) -> None:
 
 
 def _post_actor(
-    server: Server, credential: tuple[str, str], actor: dict[str, object]
+    server: Server,
+    credential: tuple[str, str],
+    actor: dict[str, object],
+    activity: str = "http://example.com/nul",
 ) -> httpx.Response:
     return httpx.post(
         server.url + "/xapi/statements",
         json={
             "actor": actor,
             "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
-            "object": {"id": "http://example.com/nul"},
+            "object": {"id": activity},
         },
         headers={"X-Experience-API-Version": "1.0.3", "Authorization": basic(*credential)},
     )
@@ -59,3 +64,34 @@ def test_a_control_character_in_an_mbox_is_a_400(
         response = _post_actor(server, credential, {"mbox": mbox})
         assert response.status_code == 400, response.text
         assert "mbox" in response.json()["message"]
+
+
+def test_identifiers_too_long_to_index_are_a_400(
+    server: Server, credential: tuple[str, str]
+) -> None:
+    """Keys over ~2.7 KB cannot enter a B-tree: PostgreSQL refused the whole group commit (503)."""
+    long_iri = "http://example.com/" + secrets.token_hex(1100)  # 2,219 bytes
+    account = {"homePage": "http://example.com", "name": secrets.token_hex(1100)}
+    mbox = {"mbox": "mailto:a@example.com"}
+    for actor, activity in (({"account": account}, "http://example.com/a"), (mbox, long_iri)):
+        response = _post_actor(server, credential, actor, activity)
+        assert response.status_code == 400, response.text
+        assert "at most 2,000 bytes" in response.json()["message"]
+    assert _post_actor(server, credential, {"mbox": "mailto:a@example.com"}).status_code == 200
+
+
+def test_a_document_id_too_long_to_index_is_a_400(
+    server: Server, credential: tuple[str, str]
+) -> None:
+    response = httpx.put(
+        server.url + "/xapi/activities/state",
+        params={
+            "activityId": "http://example.com/nul",
+            "agent": AGENT,
+            "stateId": secrets.token_hex(4500),
+        },
+        json={"at": 1},
+        headers={"X-Experience-API-Version": "1.0.3", "Authorization": basic(*credential)},
+    )
+    assert response.status_code == 400, response.text
+    assert "too long" in response.json()["message"]
