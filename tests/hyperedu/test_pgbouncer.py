@@ -19,10 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from core.events import CourseCompleted, encode_event
 from ingest.embedded_postgres import start_embedded_postgres
 from tests.conftest import HYPEREDU, Server, basic, create_credential, free_port
-from tests.lms.conftest import create_user, password_grant, publish
+from tests.lms.conftest import assert_notification_pushed
 
 # pgbouncer refuses to run as root; the embedded PostgreSQL runs as this user (pgserver's)
 # and its socket directory is open to it.
@@ -76,7 +75,6 @@ def pgbouncer(tmp_path: Path) -> Iterator[tuple[str, str]]:
 def test_role_api_through_transaction_mode_pgbouncer(
     tmp_path: Path, pgbouncer: tuple[str, str]
 ) -> None:
-    websocket = pytest.importorskip("websocket")  # websocket-client
     pooled, direct = pgbouncer
     credential = create_credential(tmp_path)
     through_pooler = {
@@ -142,19 +140,7 @@ def test_role_api_through_transaction_mode_pgbouncer(
             assert client.get("/xapi/activities/state", params=state).json() == {"at": 3}
 
         # the hub LISTENs on the direct URL: a notification the consumer makes reaches the socket
-        learner = create_user(tmp_path, "learner")
-        token = password_grant(server.url, learner["email"]).json()["access_token"]
-        ws_url = server.url.replace("http://", "ws://") + "/api/v1/notifications/ws"
-        socket = websocket.create_connection(f"{ws_url}?access_token={token}", timeout=30)
-        try:
-            time.sleep(0.3)  # the hub has the socket
-            event = CourseCompleted(learner=learner["id"], course_id="pooled-course")
-            publish(direct, "lms.progress", encode_event(event))
-            pushed = json.loads(socket.recv())
-            assert pushed["type"] == "CourseCompleted"
-            assert pushed["event"]["course_id"] == "pooled-course"
-        finally:
-            socket.close()
+        assert_notification_pushed(server.url, tmp_path, direct, "pooled-course")
     finally:
         consumer.terminate()
         assert consumer.wait(timeout=60) == 0

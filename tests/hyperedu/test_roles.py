@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
-import pytest
 
-from core.events import CourseCompleted, encode_event
 from ingest.embedded_postgres import start_embedded_postgres
 from tests.conftest import HYPEREDU, Server, basic, create_credential, free_port
-from tests.lms.conftest import bearer, create_user, password_grant, publish
+from tests.lms.conftest import assert_notification_pushed, bearer, create_user, password_grant
 
 
 def test_api_role_serves_the_xapi_api(tmp_path: Path):
@@ -52,7 +49,6 @@ def test_api_role_with_a_consumer_process_pushes_notifications_and_keeps_the_cat
     """The scaled split: role api runs no LMS consumer, but its workers keep the WebSocket hub;
     `hyperedu consumer` (all of them) makes the notification the learner's socket receives
     and keeps the catalogue the api serves."""
-    websocket = pytest.importorskip("websocket")  # websocket-client
     server = Server(tmp_path, free_port(), env={"HYPEREDU_ROLE": "api"})
     server.start()
     consumer = subprocess.Popen(
@@ -63,19 +59,7 @@ def test_api_role_with_a_consumer_process_pushes_notifications_and_keeps_the_cat
     )
     pg, dsn = start_embedded_postgres(tmp_path)
     try:
-        learner = create_user(tmp_path, "learner")
-        token = password_grant(server.url, learner["email"]).json()["access_token"]
-        ws_url = server.url.replace("http://", "ws://") + "/api/v1/notifications/ws"
-        socket = websocket.create_connection(f"{ws_url}?access_token={token}", timeout=30)
-        try:
-            time.sleep(0.3)  # the hub has the socket
-            event = CourseCompleted(learner=learner["id"], course_id="role-api-course")
-            publish(dsn, "lms.progress", encode_event(event))
-            pushed = json.loads(socket.recv())
-            assert pushed["type"] == "CourseCompleted"
-            assert pushed["event"]["course_id"] == "role-api-course"
-        finally:
-            socket.close()
+        assert_notification_pushed(server.url, tmp_path, dsn, "role-api-course")
 
         author = create_user(tmp_path, "author")
         headers = bearer(password_grant(server.url, author["email"]).json()["access_token"])

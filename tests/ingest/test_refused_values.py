@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -38,24 +39,40 @@ def _row(authority_key: str) -> StatementRow:
     )
 
 
-async def test_a_refused_value_fails_only_its_own_request(database_url: str) -> None:
+def _too_long_to_index() -> StatementRow:
+    row = _row("refused-test")
+    row.agents["mbox mailto:" + secrets.token_hex(2000) + "@example.com"] = True
+    return row
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (lambda: _row("refused\x00test"), "0x00"),  # class 22: NUL in text
+        (_too_long_to_index, "index row size"),  # class 54: an index entry too large
+    ],
+    ids=["nul", "key-too-long"],
+)
+async def test_a_refused_value_fails_only_its_own_request(
+    database_url: str, bad: Callable[[], StatementRow], reason: str
+) -> None:
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     committer = GroupCommitter(pool, equivalent=lambda a, b: a == b, writers=1)
     try:
         good = [[_row("refused-test"), _row("refused-test")] for _ in range(3)]
-        bad = [_row("refused-test"), _row("refused\x00test")]
+        refused = [_row("refused-test"), bad()]
         # queued before the writer starts, so all four requests go in one batch
-        tasks = [asyncio.create_task(committer.submit(rows, [])) for rows in [*good, bad]]
+        tasks = [asyncio.create_task(committer.submit(rows, [])) for rows in [*good, refused]]
         await asyncio.sleep(0)
         assert committer.queued_statements == 8
         committer.start()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         assert results[:3] == [None, None, None]
         assert isinstance(results[3], BadRequest)
-        assert "0x00" in str(results[3])
+        assert reason in str(results[3])
         async with pool.acquire() as conn:
-            stored = await stored_bodies(conn, [r.id for rows in [*good, bad] for r in rows])
-        assert set(stored) == {r.id for rows in good for r in rows}  # none of the bad request's
+            stored = await stored_bodies(conn, [r.id for rows in [*good, refused] for r in rows])
+        assert set(stored) == {r.id for rows in good for r in rows}  # none of the refused one's
     finally:
         await committer.stop()
         await pool.close()
@@ -69,27 +86,6 @@ async def test_the_store_still_answers_after_it(database_url: str) -> None:
         with pytest.raises(BadRequest):
             await committer.submit([_row("refused\x00again")], [])
         await committer.submit([_row("refused-test")], [])
-    finally:
-        await committer.stop()
-        await pool.close()
-
-
-async def test_a_key_too_large_to_index_fails_only_its_own_request(database_url: str) -> None:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-    committer = GroupCommitter(pool, equivalent=lambda a, b: a == b, writers=1)
-    try:
-        good = [_row("refused-test") for _ in range(3)]
-        bad = _row("refused-test")
-        bad.agents["mbox mailto:" + secrets.token_hex(2000) + "@example.com"] = True
-        tasks = [asyncio.create_task(committer.submit([row], [])) for row in [*good, bad]]
-        await asyncio.sleep(0)
-        committer.start()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        assert results[:3] == [None, None, None]
-        assert isinstance(results[3], BadRequest)
-        async with pool.acquire() as conn:
-            stored = await stored_bodies(conn, [r.id for r in [*good, bad]])
-        assert set(stored) == {r.id for r in good}
     finally:
         await committer.stop()
         await pool.close()

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -171,3 +172,28 @@ def own_server_factory() -> Iterator[object]:
     for srv, path in started:
         srv.stop()
         shutil.rmtree(path, ignore_errors=True)
+
+
+def assert_notification_pushed(server_url: str, data_dir: Path, dsn: str, course_id: str) -> None:
+    """A new learner's WebSocket receives the notification of a CourseCompleted event published
+    to the outbox at `dsn`: a consumer made the notification, the server's hub pushed it."""
+    import websocket  # websocket-client
+
+    from core.events import CourseCompleted, encode_event
+
+    learner = create_user(data_dir, "learner")
+    token = password_grant(server_url, learner["email"]).json()["access_token"]
+    ws_url = server_url.replace("http://", "ws://") + "/api/v1/notifications/ws"
+    socket = websocket.create_connection(f"{ws_url}?access_token={token}", timeout=30)
+    try:
+        time.sleep(0.3)  # the hub has the socket
+        publish(
+            dsn,
+            "lms.progress",
+            encode_event(CourseCompleted(learner=learner["id"], course_id=course_id)),
+        )
+        pushed = json.loads(socket.recv())
+        assert pushed["type"] == "CourseCompleted"
+        assert pushed["event"]["course_id"] == course_id
+    finally:
+        socket.close()
