@@ -371,8 +371,10 @@ def run(args: argparse.Namespace) -> int:
             r["noop_server_cpu_s_per_1000"] for r in rounds
         )
         ratios = [r["ratio"] for r in rounds if r["ratio"] is not None]
-        if len(rounds) > 1:
+        if len(ratios) > 1:
             for r in rounds:
+                if r["ratio"] is None:
+                    continue  # round 1 of a run that measured no batch 1 of its own
                 print(
                     f"round {r['round']}: batch 1 {r['statements_per_s']:.0f} statements/s,"
                     f" no-op {r['noop_requests_per_s']:.0f} requests/s, ratio {r['ratio']:.3f}"
