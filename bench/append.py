@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--variant",
         metavar="FILE.sql",
         help="compare instead: PostgreSQL CPU per statement with FILE.sql run after the"
-        " migrations (B) against without (A), batches alternating (bench/append_variant.py)",
+        " migrations (B) against without (A), batches of the last --batch size alternating"
+        " (bench/append_variant.py)",
     )
     parser.add_argument("--rounds", type=int, default=20, help="with --variant: A/B rounds")
     parser.add_argument("--results-dir", default=str(RESULTS_DIR), help="where the JSON goes")
