@@ -35,7 +35,7 @@ from lrs.security_headers import ALWAYS_HEADERS, JSON_RESPONSE_HEADERS
 from lrs.state import LrsState
 from lrs.statements import store_statements
 from lrs.versioning import HEADER as VERSION_HEADER
-from lrs.versioning import V2, response_version, version_problem
+from lrs.versioning import REFUSAL_VERSION, response_version, version_problem
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ async def answer_write(
     """Status, body and headers (lower-case names; no content-length) of a plain write."""
     requested_version = request.get(_VERSION)
     version = response_version(requested_version)
-    headers = [(_VERSION, version or V2)]
+    headers = [(_VERSION, version or REFUSAL_VERSION)]
     try:
         if version is None:
             raise BadRequest(version_problem(requested_version))

@@ -19,6 +19,12 @@ _V2_REQUEST = re.compile(r"2\.0(\.\d+)?")
 
 HEADER = b"x-experience-api-version"
 
+# The version a 400 for a missing or unsupported version header is answered in. The request
+# names no version we speak, so either would do by the specifications; 1.0.3 is the one every
+# client and conformance suite accepts there: ADL's 1.0.3 suite requires 1.0.x on that 400
+# (XAPI-00321), its 2.0 suite takes 2.0.x or 1.0.x.
+REFUSAL_VERSION = V1
+
 
 def response_version(requested: str | None) -> str | None:
     """The version we answer a request made with `requested` in, or None if unsupported.
@@ -57,8 +63,7 @@ def version_middleware(app: ASGIApp) -> ASGIApp:
         version = response_version(requested)
         exempt = scope["method"] == "OPTIONS" or scope["path"].rstrip("/") == "/xapi/about"
         if version is None and not exempt:
-            # No version we speak was asked for: refuse in the latest one we do.
-            await send_bad_request(send, version_problem(requested), version=V2)
+            await send_bad_request(send, version_problem(requested), version=REFUSAL_VERSION)
             return
         answered = (version or V1).encode()
         scope.setdefault("state", {})["xapi_version"] = version or V1
