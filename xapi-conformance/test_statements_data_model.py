@@ -324,6 +324,16 @@ def test_lrs_must_reject_a_score_outside_its_bounds(lrs, statement, score):
 # -- Data 2.4.4.1 Activities and interactions ------------------------------------------------
 
 
+def test_lrs_must_reject_an_activity_definition_without_any_property(lrs, statement):
+    """Data 2.4.4.1.s2: an Activity Definition holds "at least one of the following
+    properties": name, description, type, moreInfo, interactionType or extensions (ADL's LRS
+    conformance suite expects 400 for an empty one, in the object and in a SubStatement)."""
+    empty = {"objectType": "Activity", "id": "http://example.com/empty", "definition": {}}
+    reject(lrs, {**statement, "object": empty})
+    sub = {"objectType": "SubStatement", **{k: statement[k] for k in ("actor", "verb")}}
+    reject(lrs, {**statement, "object": {**sub, "object": empty}})
+
+
 def test_lrs_must_reject_an_interaction_activity_with_an_invalid_interaction_type(lrs, statement):
     """Data 2.4.4.1.s13.b1: "Interaction Activities MUST have a valid interactionType." """
     definition = {"type": ACTIVITY_TYPE, "interactionType": "multiple-choice"}
@@ -417,6 +427,13 @@ def test_lrs_must_reject_a_context_activities_key_other_than_the_four_context_ty
     """Data 2.4.6.2.s4.b1: "Every key in the contextActivities Object MUST be one of parent,
     grouping, category, or other." """
     reject(lrs, {**statement, "context": {"contextActivities": {"sibling": [activity]}}})
+
+
+def test_lrs_must_reject_an_empty_context_activities_object(lrs, statement):
+    """Data 2.4.6.2: contextActivities is a map of context types to activities; the ADL
+    conformance requirement XAPI-00095: "The LRS rejects with 400 Bad Request a statement which
+    has an empty "contextActivities" property"."""
+    reject(lrs, {**statement, "context": {"contextActivities": {}}})
 
 
 def test_lrs_must_reject_a_context_activities_value_that_is_not_an_activity(lrs, statement, agent):

@@ -443,6 +443,12 @@ ALLOWED_COMPONENT_LISTS: dict[str, frozenset[str]] = {
 
 
 def check_definition(definition: ActivityDefinition, path: str) -> None:
+    if all(getattr(definition, f) is UNSET for f in definition.__struct_fields__):
+        raise fail(
+            "An Activity Definition must contain at least one property (Data 2.4.4.1.s2)",
+            path,
+            {},
+        )
     if definition.name is not UNSET:
         check_language_map(definition.name, f"{path}.name")
     if definition.description is not UNSET:
@@ -543,6 +549,13 @@ def check_context(context: Context, obj: StatementObject, path: str, v2: bool) -
         check_group(context.team, f"{path}.team")
     if context.context_activities is not UNSET:
         activities = context.context_activities
+        if all(getattr(activities, f) is UNSET for f in activities.__struct_fields__):
+            raise fail(
+                "A contextActivities property must contain at least one of parent, grouping,"
+                " category or other (Data 2.4.6.2.s4.b2)",
+                f"{path}.contextActivities",
+                {},
+            )
         for name in ("parent", "grouping", "category", "other"):
             value = getattr(activities, name)
             if value is not UNSET:
