@@ -163,6 +163,53 @@ def test_lrs_must_accept_null_values_inside_extensions(lrs, statement):
     accept(lrs, {**statement, "result": {"extensions": extensions}})
 
 
+EMPTY_OBJECTS = {
+    "verb.display": {},
+    "result": {},
+    "result.score": {},
+    "context": {},
+    "object.definition.name": {},
+    "object.definition.description": {},
+}
+
+
+@pytest.mark.parametrize("path", list(EMPTY_OBJECTS))
+def test_lrs_must_reject_a_property_whose_value_is_an_empty_object(lrs, statement, path):
+    """Data 2.2.s4.b1.b1, as ADL's requirement XAPI-00001 states it: "An LRS rejects with error
+    code 400 Bad Request any Statement having a property whose value is set to "null", an empty
+    object, or has no value, except in an "extensions" property". Checked in the statement and in
+    a SubStatement."""
+    reject(lrs, changed(statement, path, EMPTY_OBJECTS[path]))
+    inner = changed(statement, path, EMPTY_OBJECTS[path])
+    reject(lrs, substatement(statement, **{k: v for k, v in inner.items() if k != "actor"}))
+
+
+def test_lrs_must_reject_an_empty_language_map_in_an_attachment_or_interaction(lrs, statement):
+    """Data 2.2.s4.b1.b1 (XAPI-00001) for the language maps deeper down: an interaction
+    component's description and an attachment's display."""
+    choices = [{"id": "a", "description": {}}]
+    definition = {"type": ACTIVITY_TYPE, "interactionType": "choice", "choices": choices}
+    reject(lrs, {**statement, "object": interaction(**definition)})
+    attachment = {
+        "usageType": "http://example.com/usage",
+        "display": {},
+        "contentType": "text/plain",
+        "length": 4,
+        "sha2": "a" * 64,
+        "fileUrl": "http://example.com/file.txt",
+    }
+    reject(lrs, {**statement, "attachments": [attachment]})
+
+
+@pytest.mark.parametrize(
+    "path", ["result.extensions", "context.extensions", "object.definition.extensions"]
+)
+def test_lrs_must_accept_an_empty_extensions_object(lrs, statement, path):
+    """Data 2.2.s4.b1.b1: "except in an "extensions" property" (ADL: "statement activity
+    extensions can be empty")."""
+    accept(lrs, changed(statement, path, {}))
+
+
 def test_lrs_must_reject_a_string_where_a_number_is_required(lrs, statement):
     """Data 2.2.s4.b1.b2: the LRS MUST reject Statements "with strings where numbers are
     required, even if those strings contain numbers." """

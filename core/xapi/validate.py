@@ -24,6 +24,7 @@ from core.xapi.models import (
     Agent,
     Attachment,
     Context,
+    ContextActivities,
     Group,
     InteractionComponent,
     Result,
@@ -36,6 +37,18 @@ from core.xapi.models import (
 )
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+EMPTY_OBJECT_RULE = (
+    "A property's value must not be an empty object, except within extensions"
+    " (Data 2.2.s4.b1.b1, XAPI-00001)"
+)
+# Every object type whose properties are all optional, in its empty form. Types with a required
+# property (Verb, Activity, Account, ...) cannot be empty: decoding `{}` already fails.
+_EMPTY_DEFINITION = ActivityDefinition()
+_EMPTY_CONTEXT_ACTIVITIES = ContextActivities()
+_EMPTY_CONTEXT = Context()
+_EMPTY_RESULT = Result()
+_EMPTY_SCORE = Score()
 
 # --- string forms -------------------------------------------------------------------------
 
@@ -282,9 +295,19 @@ def check_timestamp(value: str, path: str, key: str, v2: bool) -> None:
 
 
 def check_language_map(value: dict[str, str], path: str) -> None:
+    if not value:
+        raise fail(EMPTY_OBJECT_RULE, path, {})
     for key in value:
         if not is_language_tag(key):
             raise fail("Language map keys must be RFC 5646 language tags", f"{path}.{key}", key)
+
+
+def check_not_empty(value: object, empty: object, path: str) -> None:
+    """Data 2.2.s4.b1.b1: no property's value may be an empty object, except in extensions.
+    An object whose properties are all optional decodes to a Struct of UNSET fields; comparing
+    it with that type's empty instance is one C call."""
+    if value == empty:
+        raise fail(EMPTY_OBJECT_RULE, path, {})
 
 
 def check_extensions(value: dict[str, Any], path: str) -> None:
@@ -443,12 +466,7 @@ ALLOWED_COMPONENT_LISTS: dict[str, frozenset[str]] = {
 
 
 def check_definition(definition: ActivityDefinition, path: str) -> None:
-    if all(getattr(definition, f) is UNSET for f in definition.__struct_fields__):
-        raise fail(
-            "An Activity Definition must contain at least one property (Data 2.4.4.1.s2)",
-            path,
-            {},
-        )
+    check_not_empty(definition, _EMPTY_DEFINITION, path)
     if definition.name is not UNSET:
         check_language_map(definition.name, f"{path}.name")
     if definition.description is not UNSET:
@@ -511,6 +529,7 @@ def check_components(components: list[InteractionComponent], path: str) -> None:
 
 
 def check_result(result: Result, path: str) -> None:
+    check_not_empty(result, _EMPTY_RESULT, path)
     if result.score is not UNSET:
         check_score(result.score, f"{path}.score")
     if result.duration is not UNSET and not is_duration(result.duration):
@@ -524,6 +543,7 @@ def check_result(result: Result, path: str) -> None:
 
 
 def check_score(score: Score, path: str) -> None:
+    check_not_empty(score, _EMPTY_SCORE, path)
     if score.scaled is not UNSET and not -1 <= score.scaled <= 1:
         raise fail(
             "A scaled score must be between -1 and 1, inclusive", f"{path}.scaled", score.scaled
@@ -541,6 +561,7 @@ def check_score(score: Score, path: str) -> None:
 
 
 def check_context(context: Context, obj: StatementObject, path: str, v2: bool) -> None:
+    check_not_empty(context, _EMPTY_CONTEXT, path)
     if context.registration is not UNSET:
         check_uuid(context.registration, path, "registration", "A registration must be a UUID")
     if context.instructor is not UNSET:
@@ -549,13 +570,7 @@ def check_context(context: Context, obj: StatementObject, path: str, v2: bool) -
         check_group(context.team, f"{path}.team")
     if context.context_activities is not UNSET:
         activities = context.context_activities
-        if all(getattr(activities, f) is UNSET for f in activities.__struct_fields__):
-            raise fail(
-                "A contextActivities property must contain at least one of parent, grouping,"
-                " category or other (Data 2.4.6.2.s4.b2)",
-                f"{path}.contextActivities",
-                {},
-            )
+        check_not_empty(activities, _EMPTY_CONTEXT_ACTIVITIES, f"{path}.contextActivities")
         for name in ("parent", "grouping", "category", "other"):
             value = getattr(activities, name)
             if value is not UNSET:

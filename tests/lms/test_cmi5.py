@@ -379,7 +379,10 @@ def test_the_au_credential_writes_only_statements_of_its_launch(
             "cmi5 9.2",
         ),
         "no context": ({k: v for k, v in right.items() if k != "context"}, "cmi5 9.6.1"),
-        "no registration": (statement(launched, "experienced", context={}), "cmi5 9.6.1"),
+        "no registration": (
+            statement(launched, "experienced", context={"language": "en-US"}),
+            "cmi5 9.6.1",
+        ),
         "another registration": (
             statement(
                 launched, "experienced", context={"registration": other["params"]["registration"]}
