@@ -35,7 +35,7 @@ from lrs.security_headers import ALWAYS_HEADERS, JSON_RESPONSE_HEADERS
 from lrs.state import LrsState
 from lrs.statements import store_statements
 from lrs.versioning import HEADER as VERSION_HEADER
-from lrs.versioning import REFUSAL_VERSION, response_version, version_problem
+from lrs.versioning import SPOKEN, response_version, version_problem
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +78,16 @@ async def answer_write(
     """Status, body and headers (lower-case names; no content-length) of a plain write."""
     requested_version = request.get(_VERSION)
     version = response_version(requested_version)
-    headers = [(_VERSION, version or REFUSAL_VERSION)]
+    authorization = request.get("authorization")
+    if version is None:
+        headers = [(_VERSION, SPOKEN.refusal_version(authorization))]
+    else:
+        headers = [(_VERSION, version)]
+        SPOKEN.heard(authorization, version)
     try:
         if version is None:
             raise BadRequest(version_problem(requested_version))
-        credential = await state.credentials.authenticate(request.get("authorization"))
+        credential = await state.credentials.authenticate(authorization)
         if statement_id is not None:
             statement_id = uuid_param("statementId", statement_id)
         ids = await store_statements(

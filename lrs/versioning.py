@@ -19,11 +19,44 @@ _V2_REQUEST = re.compile(r"2\.0(\.\d+)?")
 
 HEADER = b"x-experience-api-version"
 
-# The version a 400 for a missing or unsupported version header is answered in. The request
-# names no version we speak, so either would do by the specifications; 1.0.3 is the one every
-# client and conformance suite accepts there: ADL's 1.0.3 suite requires 1.0.x on that 400
-# (XAPI-00321), its 2.0 suite takes 2.0.x or 1.0.x.
+# The version a 400 for a missing or unsupported version header is answered in when the client
+# has not spoken to this process before (see `SpokenVersions`).
 REFUSAL_VERSION = V1
+
+
+class SpokenVersions:
+    """The version each client last spoke, so a 400 for a request without a version header
+    (or with one we do not speak) is answered in the client's own version.
+
+    The request names no version we speak, so the specifications leave the answer's version
+    open, and the two ADL conformance suites want different ones on the very same request:
+    the 1.0.3 suite requires 1.0.x (XAPI-00321), the 2.0 suite 2.0.0 (XAPI-00331). A client
+    that forgot the header once is best answered in the version it speaks otherwise.
+
+    Clients are told apart by a hash of their Authorization header (never the header itself:
+    it holds a secret), per worker process and in memory only; the answer is a label on a
+    refusal, so a collision or a forgotten client costs nothing but the default, 1.0.3."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._limit = limit
+        self._last: dict[int, str] = {}
+
+    def heard(self, authorization: str | None, version: str) -> None:
+        if authorization is None:
+            return
+        key = hash(authorization)
+        if self._last.get(key) != version:
+            if len(self._last) >= self._limit:
+                self._last.clear()
+            self._last[key] = version
+
+    def refusal_version(self, authorization: str | None) -> str:
+        if authorization is None:
+            return REFUSAL_VERSION
+        return self._last.get(hash(authorization), REFUSAL_VERSION)
+
+
+SPOKEN = SpokenVersions()
 
 
 def response_version(requested: str | None) -> str | None:
@@ -47,6 +80,13 @@ def requested_version(scope: Scope) -> str | None:
     return None
 
 
+def _authorization(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
 def version_problem(requested: str | None) -> str:
     """Why a request with `requested` (a version `response_version` refused) is a 400."""
     if requested is None:
@@ -63,8 +103,11 @@ def version_middleware(app: ASGIApp) -> ASGIApp:
         version = response_version(requested)
         exempt = scope["method"] == "OPTIONS" or scope["path"].rstrip("/") == "/xapi/about"
         if version is None and not exempt:
-            await send_bad_request(send, version_problem(requested), version=REFUSAL_VERSION)
+            refusal = SPOKEN.refusal_version(_authorization(scope))
+            await send_bad_request(send, version_problem(requested), version=refusal)
             return
+        if version is not None:
+            SPOKEN.heard(_authorization(scope), version)
         answered = (version or V1).encode()
         scope.setdefault("state", {})["xapi_version"] = version or V1
 

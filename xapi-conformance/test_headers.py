@@ -6,6 +6,7 @@ Resource.
 from __future__ import annotations
 
 import json
+import uuid
 from urllib.parse import urlencode
 
 import pytest
@@ -78,20 +79,34 @@ def test_lrs_must_reject_storing_a_statement_without_a_version_header(lrs, state
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT"])
-def test_lrs_must_answer_a_request_without_a_version_header_in_1_0_3(lrs, statement, method):
+def test_lrs_must_answer_a_request_without_a_version_header_in_the_clients_version(
+    lrs, statement, method
+):
     """1.0.3 and 2.0 Communication 3.3: "The LRS MUST include the "X-Experience-API-Version"
     header in every response", also on the 400 that refuses a request for having none. Such a
-    request names no version, so the answer's version is the LRS's choice: 1.0.3, the one both
-    readings accept (ADL's 1.0.3 suite requires 1.0.x there, XAPI-00321; its 2.0 suite accepts
-    2.0.x or 1.0.x)."""
+    request names no version, and ADL's two suites want different ones on that very request:
+    its 1.0.3 suite requires 1.0.x there (XAPI-00321), its 2.0 suite 2.0.0 (XAPI-00331). The
+    LRS answers in the version the same client spoke before; a client it has not heard from
+    is answered in 1.0.3."""
     put = with_id(statement)
     params = {"statementId": put["id"]} if method != "POST" else None
     body = None if method == "GET" else put
+    assert lrs.get_statements({"limit": 1}).status_code == 200  # the client speaks its version
 
     response = lrs.request(method, "statements", params=params, json_body=body, version=False)
 
     assert response.status_code == 400, describe(response)
-    assert response.headers.get(VERSION_HEADER) == "1.0.3", describe(response)
+    assert response.headers.get(VERSION_HEADER) == lrs.version, describe(response)
+
+    stranger = lrs.client.request(
+        method,
+        lrs.url("statements"),
+        params=params,
+        json=body,
+        auth=("never-seen-" + uuid.uuid4().hex, "secret"),
+    )
+    assert stranger.status_code == 400, describe(stranger)
+    assert stranger.headers.get(VERSION_HEADER) == "1.0.3", describe(stranger)
 
 
 @pytest.mark.parametrize("header", ["0.9", "0.95"])
