@@ -36,6 +36,7 @@ from core.errors import (
     PayloadTooLarge,
     PreconditionFailed,
 )
+from core.xapi.validate import is_v2
 from lrs.parameters import agent_key_param, iri_param, reject_unknown, timestamp_param, uuid_param
 from lrs.state import LrsState, authenticate
 
@@ -126,7 +127,7 @@ async def read(request: Request[Any, Any, Any], resource: DocumentResource) -> R
     params = request.query_params
     reject_unknown(params, _allowed(resource, "since"))
     collection, doc_id = parse_target(resource, params, id_required=False)
-    since = timestamp_param(params, "since")
+    since = timestamp_param(params, "since", is_v2(_version(request)))
     if doc_id is None:
         async with state.pool.acquire() as conn:
             ids, latest = await list_ids(conn, collection, since)

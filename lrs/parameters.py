@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -12,10 +11,8 @@ from litestar.datastructures import MultiDict
 
 from core.errors import BadRequest, ValidationError
 from core.xapi.models import Agent, Group
-from core.xapi.validate import check_actor
+from core.xapi.validate import check_actor, is_iri, is_timestamp, is_uuid
 from ingest.rows import agent_key
-
-_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+")
 
 
 def reject_unknown(params: MultiDict[str], allowed: Iterable[str]) -> None:
@@ -24,18 +21,21 @@ def reject_unknown(params: MultiDict[str], allowed: Iterable[str]) -> None:
         raise BadRequest(f"unknown parameter(s): {', '.join(sorted(unknown))}")
 
 
+# Data 2.2.s4.b4: "The LRS MUST validate parameter values to the same standards required for
+# values of the same types in Statements": the checks below are the statement validator's.
+
+
 def uuid_param(name: str, value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise BadRequest(f"{name} must be a UUID, not {value!r}") from None
+    if not is_uuid(value):
+        raise BadRequest(f"{name} must be a UUID in its standard string form, not {value!r}")
+    return str(uuid.UUID(value))
 
 
 def iri_param(params: MultiDict[str], name: str) -> str | None:
     value = params.get(name)
     if value is None:
         return None
-    if not _IRI.fullmatch(value):
+    if not is_iri(value):
         raise BadRequest(f"{name} must be an absolute IRI, not {value!r}")
     return value
 
@@ -47,14 +47,19 @@ def bool_param(params: MultiDict[str], name: str) -> bool:
     return value == "true"
 
 
-def timestamp_param(params: MultiDict[str], name: str) -> datetime | None:
+def timestamp_param(params: MultiDict[str], name: str, v2: bool = False) -> datetime | None:
+    """A Timestamp as statements have them: ISO 8601 in 1.0.x, RFC 3339 in 2.0."""
     value = params.get(name)
     if value is None:
         return None
+    form = "an RFC 3339" if v2 else "an ISO 8601"
+    problem = f"{name} must be {form} timestamp, as in statements, not {value!r}"
+    if not is_timestamp(value, v2):
+        raise BadRequest(problem)
     try:
-        moment = datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
     except ValueError:
-        raise BadRequest(f"{name} must be an ISO 8601 timestamp, not {value!r}") from None
+        raise BadRequest(problem) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -21,6 +21,7 @@ from core.xapi.multipart import (
     check_attachments_present,
     parse_multipart_mixed,
 )
+from core.xapi.validate import is_v2
 from ingest.accept import V1_DEFAULT_VERSION, V2_DEFAULT_VERSION, accept_statements, xapi_time
 from lrs.credentials import Credential
 from lrs.parameters import (
@@ -215,7 +216,7 @@ async def _read(request: Request[Any, Any, Any]) -> Response[bytes]:
             raise BadRequest("'more' cannot be combined with other parameters")
         query = decode_more_cursor(params["more"])
     else:
-        query = _parse_query(params, state.settings.statements_page_max)
+        query = _parse_query(params, state.settings.statements_page_max, _version_of(request))
     page_size = min(
         query.limit or state.settings.statements_page_max, state.settings.statements_page_max
     )
@@ -292,12 +293,12 @@ def _format_param(params: MultiDict[str]) -> str:
     return fmt
 
 
-def _parse_query(params: MultiDict[str], page_max: int) -> StatementQuery:
+def _parse_query(params: MultiDict[str], page_max: int, version: str) -> StatementQuery:
     limit_text = params.get("limit", "0")
     if not limit_text.isdigit():
         raise BadRequest("limit must be a non-negative integer")
-    since = timestamp_param(params, "since")
-    until = timestamp_param(params, "until")
+    since = timestamp_param(params, "since", is_v2(version))
+    until = timestamp_param(params, "until", is_v2(version))
     return StatementQuery(
         agent=agent_key_param(params.get("agent")),
         verb=iri_param(params, "verb"),

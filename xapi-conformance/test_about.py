@@ -93,3 +93,12 @@ def test_about_must_answer_head_without_a_body(lrs):
     assert response.status_code == 200, describe(response)
     assert response.content == b""
     assert "X-Experience-API-Version" in response.headers
+
+
+def test_about_must_reject_a_parameter_it_does_not_recognise(lrs):
+    """Communication 3.2.s3.b7: "The LRS MUST reject with 400 Bad Request status any requests
+    that use any parameters which the LRS does not recognize in their intended context in this
+    specification." The About resource takes none (ADL XAPI-00324)."""
+    response = lrs.request("GET", "about", params={"foo": "bar"})
+
+    assert response.status_code == 400, describe(response)

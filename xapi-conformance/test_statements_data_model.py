@@ -331,12 +331,14 @@ def test_lrs_must_reject_a_timestamp_without_a_time_zone(lrs, statement):
 
 
 @pytest.mark.parametrize(
-    "duration", ["PT1H1M1S1", "four hours", "P4W1D", "PT", "P0003-01-29T04:35:59"]
+    "duration",
+    ["PT1H1M1S1", "four hours", "P4W1D", "PT", "P0003-01-29T04:35:59", "P1.5Y2M", "PT1.5H30M"],
 )
 def test_lrs_must_reject_a_duration_not_in_the_iso_8601_duration_format(lrs, statement, duration):
     """Data 4.6.s1.b1: "A Duration MUST be expressed using the format for Duration in ISO
     8601:2004(E) section 4.4.3.2. The alternative format (in conformity with the format used for
-    time points and described in ISO 8601:2004(E) section 4.4.3.3) MUST NOT be used." """
+    time points and described in ISO 8601:2004(E) section 4.4.3.3) MUST NOT be used." In 4.4.3.2
+    only the lowest-order component may have a decimal fraction (ADL XAPI-00077, XAPI-00124)."""
     reject(lrs, {**statement, "result": {"duration": duration}})
 
 
@@ -474,6 +476,18 @@ def test_lrs_must_reject_a_context_activities_key_other_than_the_four_context_ty
     """Data 2.4.6.2.s4.b1: "Every key in the contextActivities Object MUST be one of parent,
     grouping, category, or other." """
     reject(lrs, {**statement, "context": {"contextActivities": {"sibling": [activity]}}})
+
+
+def test_lrs_must_reject_a_context_statement_reference_without_object_type(lrs, statement):
+    """Data 2.4.4.3: "A Statement Reference MUST specify an "objectType" property with the value
+    "StatementRef"." -- the context's "statement" property is one (Data 2.4.6); ADL XAPI-00092.
+    Checked in the statement and in a SubStatement."""
+    reference = {"id": "6690e6c9-3ef0-4ed3-8b37-7f3964730bee"}
+    reject(lrs, {**statement, "context": {"statement": reference}})
+    reject(lrs, substatement(statement, context={"statement": reference}))
+    accept(
+        lrs, {**statement, "context": {"statement": {"objectType": "StatementRef", **reference}}}
+    )
 
 
 def test_lrs_must_reject_an_empty_context_activities_object(lrs, statement):

@@ -90,11 +90,12 @@ def _decode_with_every_object_type_given(body: bytes) -> list[Statement] | State
 
     None sends the body down the general path, which also words the errors.
     """
-    # What the typed decoder cannot fill in (the objectType of a team or of context agents
-    # and groups) or would read differently (\u escapes); spelled out, not a generator over
-    # a tuple, which costs more than the four searches.
+    # What the typed decoder cannot fill in (the objectType of a team, of a context's
+    # StatementRef, of context agents and groups) or would read differently (\u escapes);
+    # spelled out, not a generator over a tuple, which costs more than the five searches.
     if (
         b'"team"' in body
+        or b'"statement"' in body
         or b'"contextAgents"' in body
         or b'"contextGroups"' in body
         or b"\\u" in body
@@ -150,6 +151,8 @@ def _fill_context(context: object, path: str) -> None:
         return
     _default_type(context.get("instructor"), "Agent")
     _require_type(context.get("team"), f"{path}.team", "Group")
+    # Data 2.4.4.3: "A Statement Reference MUST specify an "objectType" property".
+    _require_type(context.get("statement"), f"{path}.statement", "StatementRef")
     activities = context.get("contextActivities")
     if isinstance(activities, dict):
         for value in activities.values():

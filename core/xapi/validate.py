@@ -127,6 +127,9 @@ _DURATION = re.compile(
 )
 
 
+_FRACTION = re.compile(r"[.,]\d+[A-Z]")
+
+
 _known_iris: set[str] = set()
 _KNOWN_IRIS_MAX = 65536
 
@@ -225,8 +228,12 @@ def is_timestamp(value: str, v2: bool = False) -> bool:
 
 
 def is_duration(value: str) -> bool:
-    """ISO 8601:2004 section 4.4.3.2 duration (`P3Y1M29DT4H35M59.14S`, or weeks alone: `P4W`)."""
-    return _DURATION.fullmatch(value) is not None
+    """ISO 8601:2004 section 4.4.3.2 duration (`P3Y1M29DT4H35M59.14S`, or weeks alone: `P4W`).
+    Only the lowest-order component present may have a decimal fraction (4.4.3.2 b)."""
+    if _DURATION.fullmatch(value) is None:
+        return False
+    fraction = _FRACTION.search(value)
+    return fraction is None or fraction.end() == len(value)
 
 
 def is_v2(version: str) -> bool:

@@ -568,7 +568,7 @@ INVALID: list[tuple[str, str, object, str, str]] = [
     (
         "a context statement id is a UUID",
         "1.0.3",
-        _set("context.statement", {"id": "should fail"}),
+        _set("context.statement", {"objectType": "StatementRef", "id": "should fail"}),
         "UUID",
         "$.context.statement.id",
     ),
