@@ -200,8 +200,9 @@ _PUT_PRECONDITION_REQUIRED = (
     " 3.1): If-None-Match: * to create the document, If-Match with its ETag to replace it"
 )
 _PUT_CONFLICT = (
-    "the document already exists and the PUT carried neither If-Match nor If-None-Match: "
-    "GET the document to check its current state, then PUT again with If-Match set to its ETag"
+    "If-Match is required to replace a document that already exists (this PUT carried neither"
+    " If-Match nor If-None-Match): GET the document to check its current state, then PUT again"
+    " with If-Match set to its ETag"
 )
 
 
