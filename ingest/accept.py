@@ -6,12 +6,13 @@ Both the xAPI HTTP API and the LMS modules that produce statements in-process go
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import msgspec
 from msgspec import UNSET
 
-from core.xapi.models import Agent, Group, Statement
+from core.xapi.models import Agent, Group, Statement, SubStatement
 from ingest.batcher import GroupCommitter
 from ingest.rows import new_statement_id, to_row
 
@@ -37,6 +38,54 @@ def xapi_time(moment: datetime) -> str:
     )
 
 
+_FRACTION = re.compile(r"[.,](\d+)")
+
+
+def utc_timestamp(value: str) -> str:
+    """A (validated) Timestamp as the same instant in UTC, with as many fraction digits as it
+    had, up to microseconds: xAPI 2.0 (IEEE 9274.1.1, 4.2.7) "An LRS shall convert Timestamps
+    to UTC rather than rejecting Statements that send Timestamps not in UTC form"."""
+    if value[-1] in "Zz" or value.endswith(("+00:00", "+0000", "+00")):
+        return value
+    try:
+        instant = datetime.fromisoformat(
+            value.replace("z", "Z").replace("t", "T").replace(",", ".")
+        )
+    except ValueError:  # a leap second (:60) is valid but no datetime: kept as it came
+        return value
+    if instant.tzinfo is None:
+        return value  # no zone to convert from (1.0.x allows that)
+    utc = instant.astimezone(UTC)
+    fraction = _FRACTION.search(value)
+    digits = min(len(fraction.group(1)), 6) if fraction else 0
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % (  # noqa: UP031
+        utc.year,
+        utc.month,
+        utc.day,
+        utc.hour,
+        utc.minute,
+        utc.second,
+    )
+    if digits:
+        text += "." + f"{utc.microsecond:06d}"[:digits]
+    return text + "Z"
+
+
+def statement_in_utc(statement: Statement) -> Statement:
+    obj = statement.object
+    if isinstance(obj, SubStatement) and obj.timestamp is not UNSET:
+        utc = utc_timestamp(obj.timestamp)
+        if utc != obj.timestamp:
+            statement = msgspec.structs.replace(
+                statement, object=msgspec.structs.replace(obj, timestamp=utc)
+            )
+    if statement.timestamp is not UNSET:
+        utc = utc_timestamp(statement.timestamp)
+        if utc != statement.timestamp:
+            statement = msgspec.structs.replace(statement, timestamp=utc)
+    return statement
+
+
 async def accept_statements(
     committer: GroupCommitter,
     statements: list[Statement],
@@ -45,11 +94,13 @@ async def accept_statements(
     authority_key: str,
     may_define: bool,
     default_version: str = V1_DEFAULT_VERSION,
+    utc_timestamps: bool = False,
     parts: dict[str, bytes] | None = None,
 ) -> list[str]:
     """Assign id, stored, timestamp, authority and version; commit; return the ids.
 
     Returns only after the statements are committed (Conflict, Overloaded otherwise).
+    `utc_timestamps` (xAPI 2.0) converts timestamps given with another offset to UTC.
     `parts` are attachment contents by lower-case sha2."""
     parts = parts or {}
     # `stored` is kept to the millisecond, in the JSON and the column alike, so that a client
@@ -59,6 +110,8 @@ async def accept_statements(
     stored = xapi_time(now)
     rows = []
     for statement in statements:
+        if utc_timestamps:
+            statement = statement_in_utc(statement)
         complete = msgspec.structs.replace(
             statement,
             id=statement.id if statement.id is not UNSET else new_statement_id(),

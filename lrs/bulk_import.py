@@ -34,7 +34,12 @@ from core.errors import Conflict, Overloaded, ValidationError
 from core.xapi.decode import decode_statement_obj, with_context_activity_lists
 from core.xapi.models import Agent, Group, Statement
 from core.xapi.multipart import check_attachments_present
-from ingest.accept import V1_DEFAULT_VERSION, V2_DEFAULT_VERSION, xapi_time
+from ingest.accept import (
+    V1_DEFAULT_VERSION,
+    V2_DEFAULT_VERSION,
+    statement_in_utc,
+    xapi_time,
+)
 from ingest.batcher import GroupCommitter
 from ingest.partitions import ensure_partitions
 from ingest.rows import StatementRow, new_statement_id, to_row
@@ -198,6 +203,8 @@ def _rows(
     for number, statement in batch:
         stored_text = statement.stored if statement.stored is not UNSET else now_text
         default_version = V2_DEFAULT_VERSION if _is_v2(statement) else V1_DEFAULT_VERSION
+        if _is_v2(statement):
+            statement = statement_in_utc(statement)
         complete = msgspec.structs.replace(
             statement,
             id=statement.id if statement.id is not UNSET else new_statement_id(),

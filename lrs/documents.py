@@ -131,8 +131,13 @@ async def read(request: Request[Any, Any, Any], resource: DocumentResource) -> R
     if doc_id is None:
         async with state.pool.acquire() as conn:
             ids, latest = await list_ids(conn, collection, since)
-        headers = {"Last-Modified": _http_date(latest)} if latest else {}
-        return Response(_encode(ids), media_type=JSON, headers=headers)
+        body = _encode(ids)
+        # 2.0 4.1.4: "An LRS responding to a GET request shall add an ETag HTTP header", for
+        # a list of ids too: the SHA-1 of the list, as for a document.
+        headers = {"ETag": f'"{hashlib.sha1(body).hexdigest()}"'}
+        if latest:
+            headers["Last-Modified"] = _http_date(latest)
+        return Response(body, media_type=JSON, headers=headers)
     if since is not None:
         raise BadRequest(f"since applies only to a list of ids, not with {resource.id_param}")
     async with state.pool.acquire() as conn:

@@ -19,7 +19,7 @@ from core.auth import may_define
 from core.errors import Conflict, ValidationError
 from core.xapi.decode import decode_statement_obj, with_context_activity_lists
 from core.xapi.models import Statement
-from core.xapi.multipart import check_attachments_present
+from core.xapi.multipart import PartHeaders, check_attachments_present
 from ingest.accept import V1_DEFAULT_VERSION, V2_DEFAULT_VERSION, accept_statements
 from lrs.credentials import Credential
 from lrs.state import LrsState
@@ -46,6 +46,7 @@ async def store_valid_statements(
     version: str,
     statements_json: bytes,
     parts: dict[str, bytes],
+    part_headers: dict[str, PartHeaders],
 ) -> PartialResult:
     """The caller has checked the credential may write statements."""
     valid: list[tuple[int, Statement]] = []
@@ -53,7 +54,7 @@ async def store_valid_statements(
     seen: set[str] = set()
     for i, item in enumerate(_items(statements_json)):
         try:
-            statement = _checked(item, i, version, parts, seen)
+            statement = _checked(item, i, version, parts, part_headers, seen)
         except ValidationError as exc:
             rejected.append(Rejected(i, exc.rule, exc.path, exc.message))
         else:
@@ -76,7 +77,12 @@ def _items(statements_json: bytes) -> list[object]:
 
 
 def _checked(
-    item: object, i: int, version: str, parts: dict[str, bytes], seen: set[str]
+    item: object,
+    i: int,
+    version: str,
+    parts: dict[str, bytes],
+    part_headers: dict[str, PartHeaders],
+    seen: set[str],
 ) -> Statement:
     statement = with_context_activity_lists(decode_statement_obj(item, version, f"$[{i}]"))
     if statement.id is not UNSET:
@@ -87,7 +93,7 @@ def _checked(
         seen.add(statement.id.lower())
     own = _own_parts(statement, parts)
     try:
-        check_attachments_present([statement], own)
+        check_attachments_present([statement], own, part_headers)
         verify_signatures([statement], own)
     except ValidationError as exc:  # both name the statement $[0]
         raise ValidationError(
@@ -121,6 +127,7 @@ async def _accept(
             authority_key=credential.key,
             may_define=may_define(credential.scopes),
             default_version=V2_DEFAULT_VERSION if version == V2 else V1_DEFAULT_VERSION,
+            utc_timestamps=version == V2,
             parts=used,
         )
 

@@ -17,9 +17,10 @@ from core.xapi.decode import decode_statements
 from core.xapi.formats import parse_accept_language, to_canonical_format, to_ids_format
 from core.xapi.models import Statement
 from core.xapi.multipart import (
+    PartHeaders,
     build_multipart_mixed,
     check_attachments_present,
-    parse_multipart_mixed,
+    parse_multipart_request,
 )
 from core.xapi.validate import is_v2
 from ingest.accept import V1_DEFAULT_VERSION, V2_DEFAULT_VERSION, accept_statements, xapi_time
@@ -90,7 +91,7 @@ async def post_statements(request: Request[Any, Any, Any]) -> Response[bytes]:
 async def _store_valid(request: Request[Any, Any, Any]) -> Response[bytes]:
     credential = await authenticate(request)
     require(credential.scopes, Action.WRITE_STATEMENTS)
-    statements_json, parts = split_body(
+    statements_json, parts, part_headers = split_body(
         request.headers.get("content-type", ""), await request.body()
     )
     result = await store_valid_statements(
@@ -99,6 +100,7 @@ async def _store_valid(request: Request[Any, Any, Any]) -> Response[bytes]:
         version=_version_of(request),
         statements_json=statements_json,
         parts=parts,
+        part_headers=part_headers,
     )
     return Response(_encode(result), media_type="application/json", status_code=200)
 
@@ -137,13 +139,13 @@ async def store_statements(
     Framework-free, so the Litestar routes and the ingest fast lane share it."""
     require(credential.scopes, Action.WRITE_STATEMENTS)
     state.committer.admit()
-    statements_json, parts = split_body(content_type, body)
+    statements_json, parts, part_headers = split_body(content_type, body)
     statements = tracing.call("validate", decode_statements, statements_json, version)
     if statement_id is not None:
         statements = [_with_put_id(statements, statement_id)]
     credential.check_writes(statements)
     _reject_duplicate_ids(statements)
-    check_attachments_present(statements, parts)
+    check_attachments_present(statements, parts, part_headers)
     verify_signatures(statements, parts)
     return await accept_statements(
         state.committer,
@@ -152,17 +154,21 @@ async def store_statements(
         authority_key=credential.key,
         may_define=may_define(credential.scopes),
         default_version=V2_DEFAULT_VERSION if version == V2 else V1_DEFAULT_VERSION,
+        utc_timestamps=version == V2,
         parts=parts,
     )
 
 
-def split_body(content_type: str, body: bytes) -> tuple[bytes, dict[str, bytes]]:
-    """The statements' JSON and the attachment contents (by lower-case sha2) of a write."""
+def split_body(
+    content_type: str, body: bytes
+) -> tuple[bytes, dict[str, bytes], dict[str, PartHeaders]]:
+    """The statements' JSON, the attachment contents (by lower-case sha2) of a write, and what
+    the attachment parts' headers declare."""
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type == "multipart/mixed":
-        return parse_multipart_mixed(body, content_type)
+        return parse_multipart_request(body, content_type)
     if media_type == "application/json" or (media_type == "" and body[:1] in (b"{", b"[")):
-        return body, {}
+        return body, {}, {}
     raise BadRequest(
         f"Content-Type must be application/json or multipart/mixed, not {media_type!r}"
     )

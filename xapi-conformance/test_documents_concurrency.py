@@ -70,6 +70,15 @@ def test_get_of_a_document_carries_an_etag_header(doc):
     assert doc.get().headers.get("ETag")
 
 
+def test_get_of_a_list_of_document_ids_carries_an_etag_header(doc):
+    """2.0 4.1.4 (and 1.0.3 3.1.s4.b1): "An LRS responding to a GET request shall add an ETag
+    HTTP header to the response." -- read literally, the GET of a list of ids too."""
+    doc.create()
+    response = doc.list_ids()
+    assert response.status_code == 200, response.text
+    assert QUOTED_ETAG.match(response.headers.get("ETag", ""))
+
+
 def test_etag_is_enclosed_in_quotes(doc):
     """1.0.3 3.1.s4.b4: "As defined in RFC 2616, an LRS responding to a GET request MUST enclose
     the header in quotes." """

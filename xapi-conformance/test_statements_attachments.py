@@ -119,6 +119,29 @@ def test_lrs_must_reject_attachment_parts_without_the_hash_header(lrs, statement
     assert response.status_code == 400, describe(response)
 
 
+def test_lrs_must_reject_a_part_whose_headers_do_not_match_its_attachment(lrs, statement):
+    """Communication 1.5.2.s2.b2.b7 (xAPI 2.0 4.1.3): "Where parameters have a corresponding
+    property within the attachment Object, and both the parameter and property are specified for
+    a given Attachment, the value of these parameters and properties MUST match." -- a part's
+    Content-Type with the attachment's contentType, its Content-Length with its length."""
+    attachment = essay()
+    posted = with_id({**statement, "attachments": [attachment.object()]})
+    other_type = attachment.part()
+    other_type.headers["Content-Type"] = "image/png"
+    assert post_multipart(lrs, [posted], [other_type]).status_code == 400
+
+    longer = with_id({**statement, "attachments": [{**attachment.object(), "length": 999}]})
+    sized = attachment.part()
+    sized.headers["Content-Length"] = str(len(attachment.data))
+    assert post_multipart(lrs, [longer], [sized]).status_code == 400
+
+    same = attachment.part()
+    same.headers["Content-Type"] = "Text/Plain; charset=utf-8"
+    same.headers["Content-Length"] = str(len(attachment.data))
+    response = post_multipart(lrs, [posted], [same])
+    assert response.status_code == 200, describe(response)
+
+
 def test_lrs_must_reject_a_multipart_request_whose_first_part_is_not_application_json(
     lrs, statement
 ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from support import fetch, parse_timestamp, store, with_id
 
 IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
@@ -47,6 +48,22 @@ def test_lrs_must_keep_the_point_in_time_of_a_provided_timestamp(lrs, statement)
     got = fetch(lrs, store(lrs, {**statement, "timestamp": sent})[0])
 
     assert parse_timestamp(got["timestamp"]) == parse_timestamp(sent)
+
+
+def test_lrs_must_convert_a_timestamp_not_in_utc_to_utc_in_2_0(lrs, statement):
+    """xAPI 2.0 (IEEE 9274.1.1) 4.2.7: "An LRS shall convert Timestamps to UTC rather than
+    rejecting Statements that send Timestamps not in UTC form", in a SubStatement too. xAPI
+    1.0.3 leaves it open (Data 2.3.1.b4: "can be returned in a different timezone")."""
+    if not lrs.is_2_0:
+        pytest.skip("2.0.0 only")
+    sent = "2023-05-04T12:00:00.250-05:00"
+    inner = {k: statement[k] for k in ("actor", "verb", "object")}
+    sub = {"objectType": "SubStatement", **inner, "timestamp": sent}
+
+    got = fetch(lrs, store(lrs, {**statement, "timestamp": sent, "object": sub})[0])
+
+    assert got["timestamp"] == "2023-05-04T17:00:00.250Z"
+    assert got["object"]["timestamp"] == "2023-05-04T17:00:00.250Z"
 
 
 def test_lrs_must_preserve_timestamp_precision_to_at_least_milliseconds(lrs, statement):

@@ -17,6 +17,7 @@ import re
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from email.message import Message
+from typing import NamedTuple
 
 from core.errors import BadRequest, ValidationError
 from core.xapi.models import Attachment, Statement, SubStatement
@@ -62,6 +63,14 @@ _SHA2_BY_HEX_LENGTH = {
 }
 
 
+class PartHeaders(NamedTuple):
+    """What an attachment part's own headers declare, to be matched with its attachment's
+    `contentType` and `length` (Communication 1.5.2.s2.b2.b7)."""
+
+    media_type: str | None
+    length: int | None
+
+
 def parse_multipart_mixed(body: bytes, content_type: str) -> tuple[bytes, dict[str, bytes]]:
     """Split a multipart/mixed statement request into its statements and attachment data.
 
@@ -70,6 +79,15 @@ def parse_multipart_mixed(body: bytes, content_type: str) -> tuple[bytes, dict[s
     `X-Experience-API-Hash`. Raises `BadRequest` when the body is not well-framed multipart and
     `ValidationError` when a part breaks an xAPI rule.
     """
+    statements, attachments, _ = parse_multipart_request(body, content_type)
+    return statements, attachments
+
+
+def parse_multipart_request(
+    body: bytes, content_type: str
+) -> tuple[bytes, dict[str, bytes], dict[str, PartHeaders]]:
+    """`parse_multipart_mixed`, and what each attachment part's headers declare (by sha2), for
+    `check_attachments_present` to match with the attachments."""
     boundary = _boundary(content_type)
     parts = iter(_split_parts(body, boundary))
     first = next(parts, None)
@@ -82,26 +100,36 @@ def parse_multipart_mixed(body: bytes, content_type: str) -> tuple[bytes, dict[s
             detail="the first part must hold the statements with Content-Type application/json",
         )
     attachments: dict[str, bytes] = {}
+    declared: dict[str, PartHeaders] = {}
     for number, (headers, content) in enumerate(parts, start=2):
         sha2 = _check_attachment_part(number, headers, content)
         attachments.setdefault(sha2, content)
-    return statements, attachments
+        media_type = _media_type(headers.get("content-type", "")) or None
+        length = len(content) if "content-length" in headers else None  # checked equal above
+        declared.setdefault(sha2, PartHeaders(media_type, length))
+    return statements, attachments, declared
 
 
-def check_attachments_present(statements: Sequence[Statement], parts: Mapping[str, bytes]) -> None:
+def check_attachments_present(
+    statements: Sequence[Statement],
+    parts: Mapping[str, bytes],
+    part_headers: Mapping[str, PartHeaders] | None = None,
+) -> None:
     """Check that attachment objects and received attachment data correspond one to one.
 
     `statements` are the decoded statements of one request (a single statement is a list of
-    one); `parts` is the attachment data received, keyed by lowercase sha2, as returned by
-    `parse_multipart_mixed` - `{}` for an `application/json` request. Attachments of a
-    SubStatement count like the statement's own. Every attachment without a `fileUrl` needs a
-    part (Communication 1.5.2.s3.b5, 1.5.2.s2.b1); every part needs an attachment whose sha2 it
-    carries (Data 2.4.11). Raises `ValidationError` at the first that does not.
+    one); `parts` is the attachment data received, keyed by lowercase sha2, and `part_headers`
+    what their headers declared, as returned by `parse_multipart_mixed` - `{}` for an
+    `application/json` request. Attachments of a SubStatement count like the statement's own.
+    Every attachment without a `fileUrl` needs a part (Communication 1.5.2.s3.b5, 1.5.2.s2.b1);
+    every part needs an attachment whose sha2 it carries (Data 2.4.11); a part's Content-Type
+    and Content-Length, where given, must match the attachment's contentType and length
+    (1.5.2.s2.b2.b7). Raises `ValidationError` at the first that does not.
     """
-    declared: set[str] = set()
+    described: set[str] = set()
     for path, attachment in _attachments(statements):
         sha2 = attachment.sha2.lower()
-        declared.add(sha2)
+        described.add(sha2)
         if sha2 not in parts and not attachment.file_url:
             raise ValidationError(
                 RULE_ATTACHMENT_HAS_DATA,
@@ -109,8 +137,11 @@ def check_attachments_present(statements: Sequence[Statement], parts: Mapping[st
                 f"attachment {attachment.sha2} has no fileUrl and no multipart part carries "
                 "its data",
             )
+        headers = (part_headers or {}).get(sha2)
+        if headers is not None:
+            _check_part_matches(headers, attachment, path)
     for sha2 in parts:
-        if sha2 not in declared:
+        if sha2 not in described:
             raise ValidationError(
                 RULE_HASH_HEADER,
                 detail=f"the part with X-Experience-API-Hash {sha2} matches no attachment's sha2",
@@ -279,6 +310,25 @@ def _check_attachment_part(number: int, headers: Mapping[str, str], content: byt
             "octets",
         )
     return sha2
+
+
+def _check_part_matches(headers: PartHeaders, attachment: Attachment, path: str) -> None:
+    if headers.media_type is not None and headers.media_type != _media_type(
+        attachment.content_type
+    ):
+        raise ValidationError(
+            RULE_PARAMETERS_MATCH,
+            f"{path}.contentType",
+            f"the part's Content-Type is {headers.media_type}, the attachment's contentType "
+            f"{attachment.content_type}",
+        )
+    if headers.length is not None and headers.length != attachment.length:
+        raise ValidationError(
+            RULE_PARAMETERS_MATCH,
+            f"{path}.length",
+            f"the part's Content-Length is {headers.length}, the attachment's length "
+            f"{attachment.length}",
+        )
 
 
 def _attachments(statements: Sequence[Statement]) -> Iterator[tuple[str, Attachment]]:
