@@ -15,6 +15,10 @@ class HyperEduError(Exception):
     def to_body(self) -> dict[str, object]:
         return {"error": type(self).__name__, "message": self.message}
 
+    def headers(self) -> dict[str, str]:
+        """Response headers the error's status calls for (lower-case names)."""
+        return {}
+
 
 class BadRequest(HyperEduError):
     """The request itself is malformed: a parameter, a header, the body's framing."""
@@ -49,7 +53,19 @@ class ValidationError(BadRequest):
 
 
 class Unauthorized(HyperEduError):
+    """RFC 9110 11.6.1: a 401 carries a WWW-Authenticate challenge; `challenge` is the scheme
+    the refused request should have used (HTTP Basic for the xAPI)."""
+
     status = 401
+
+    def __init__(
+        self, message: str, challenge: str = 'Basic realm="xAPI", charset="UTF-8"'
+    ) -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+    def headers(self) -> dict[str, str]:
+        return {"www-authenticate": self.challenge}
 
 
 class Forbidden(HyperEduError):
@@ -88,3 +104,6 @@ class Overloaded(HyperEduError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"retry-after": str(self.retry_after)}

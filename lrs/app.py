@@ -18,7 +18,7 @@ from litestar.types import ASGIApp
 
 from core import tracing
 from core.config import Settings
-from core.errors import HyperEduError, Overloaded
+from core.errors import HyperEduError
 from core.tracing import trace_requests
 from core.xapi.compare import statements_equivalent
 from ingest.batcher import GroupCommitter
@@ -77,10 +77,7 @@ def _problem(extra: Any) -> str:
 def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     metrics.count_rejection(request.scope["path"], exc)
     if isinstance(exc, HyperEduError):
-        headers = {}
-        if isinstance(exc, Overloaded):
-            headers["Retry-After"] = str(exc.retry_after)
-        return Response(exc.to_body(), status_code=exc.status, headers=headers)
+        return Response(exc.to_body(), status_code=exc.status, headers=exc.headers())
     if isinstance(exc, ValidationException):
         # A body or parameter that breaks its type's rules: say which and why.
         extra = exc.extra if isinstance(exc.extra, list) else []

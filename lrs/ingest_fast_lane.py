@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 import msgspec
 from litestar.types import ASGIApp, HTTPReceiveMessage, Receive, Scope, Send
 
-from core.errors import BadRequest, HyperEduError, Overloaded, PayloadTooLarge
+from core.errors import BadRequest, HyperEduError, PayloadTooLarge
 from ingest.accept import xapi_time
 from lrs.consistency import HEADER as CONSISTENT_THROUGH_HEADER
 from lrs.metrics import count_rejection
@@ -102,8 +102,7 @@ async def answer_write(
     except HyperEduError as exc:
         count_rejection(PATH, exc)
         status, body = exc.status, _encode(exc.to_body())
-        if isinstance(exc, Overloaded):
-            headers.append(("retry-after", str(exc.retry_after)))
+        headers.extend(exc.headers().items())
     except Exception:
         log.exception("unhandled error on a write to %s", PATH)
         status, body = 500, _encode({"error": "InternalError", "message": "internal error"})

@@ -23,6 +23,8 @@ from lrs.credentials import Credential
 
 AUDIENCE = "hyperedu"
 LEEWAY_SECONDS = 30
+# RFC 6750 3.1: the challenge of a 401 for a bearer token that is not (or no longer) valid.
+BEARER_CHALLENGE = 'Bearer realm="HyperEdu", error="invalid_token"'
 
 
 class OAuthError(HyperEduError):
@@ -100,12 +102,12 @@ class AccessTokens:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
-            raise Unauthorized("malformed bearer token") from None
+            raise Unauthorized("malformed bearer token", challenge=BEARER_CHALLENGE) from None
         if self._oidc is not None and unverified.get("iss") == self._oidc.issuer:
             return oidc_claims(*await self._oidc.verify(token))
         key = await self._keys.verification_key(str(header.get("kid", "")))
         if key is None:
-            raise Unauthorized("bearer token signed by an unknown key")
+            raise Unauthorized("bearer token signed by an unknown key", challenge=BEARER_CHALLENGE)
         try:
             claims = jwt.decode(
                 token,
@@ -117,15 +119,19 @@ class AccessTokens:
                 options={"require": ["exp", "iat", "sub", "scope", "kind"]},
             )
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"invalid bearer token: {type(exc).__name__}") from None
+            raise Unauthorized(
+                f"invalid bearer token: {type(exc).__name__}", challenge=BEARER_CHALLENGE
+            ) from None
         kind = claims["kind"]
         if kind not in ("user", "client"):
-            raise Unauthorized("invalid bearer token: unknown kind")
+            raise Unauthorized("invalid bearer token: unknown kind", challenge=BEARER_CHALLENGE)
         try:
             scopes = frozenset(Scope(s) for s in str(claims["scope"]).split())
             roles = frozenset({Role(claims["role"])}) if "role" in claims else frozenset()
         except ValueError:
-            raise Unauthorized("invalid bearer token: unknown scope or role") from None
+            raise Unauthorized(
+                "invalid bearer token: unknown scope or role", challenge=BEARER_CHALLENGE
+            ) from None
         return Claims(kind, str(claims["sub"]), scopes, roles, float(claims["iat"]))
 
     async def credential_for(self, token: str) -> Credential:

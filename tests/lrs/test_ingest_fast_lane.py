@@ -45,8 +45,12 @@ def test_put_on_the_fast_lane_stores_under_the_given_id(client):
     assert "extra" in refused.json()["message"]
 
 
-def test_fast_lane_refuses_unknown_credentials_with_401(client):
-    response = client.post(
-        "/xapi/statements", json=STATEMENT, headers={"Authorization": "Basic bm9wZTpub3Bl"}
-    )
-    assert response.status_code == 401
+def test_a_401_carries_a_basic_challenge_on_the_fast_lane_and_through_the_router(client):
+    """RFC 9110 11.6.1: a 401 response MUST send a WWW-Authenticate challenge."""
+    unknown = {"Authorization": "Basic bm9wZTpub3Bl"}
+    for response in (
+        client.post("/xapi/statements", json=STATEMENT, headers=unknown),
+        client.get("/xapi/statements", params={"limit": "1"}, headers=unknown),
+    ):
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Basic realm=")
