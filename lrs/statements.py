@@ -167,10 +167,13 @@ def split_body(
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type == "multipart/mixed":
         return parse_multipart_request(body, content_type)
-    if media_type == "application/json" or (media_type == "" and body[:1] in (b"{", b"[")):
+    if media_type == "application/json":
         return body, {}, {}
+    # Communication 1.5.1 (ADL XAPI-00127): a PUT or POST without one of the two is a 400.
     raise BadRequest(
         f"Content-Type must be application/json or multipart/mixed, not {media_type!r}"
+        if media_type
+        else "a Content-Type header is required: application/json or multipart/mixed"
     )
 
 

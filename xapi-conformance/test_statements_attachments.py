@@ -119,6 +119,21 @@ def test_lrs_must_reject_attachment_parts_without_the_hash_header(lrs, statement
     assert response.status_code == 400, describe(response)
 
 
+def test_lrs_must_reject_a_statement_write_without_a_content_type(lrs, statement):
+    """Communication 1.5.1, as ADL's requirement XAPI-00127 states it: "An LRS rejects with
+    error code 400 Bad Request, a PUT or POST Request which does not have a "Content-Type"
+    header with value "application/json" or "multipart/mixed"." """
+    posted = with_id(statement)
+    body = json.dumps(posted).encode()
+
+    response = lrs.request("POST", "statements", content=body)
+    put = lrs.request("PUT", "statements", params={"statementId": posted["id"]}, content=body)
+
+    assert response.status_code == 400, describe(response)
+    assert put.status_code == 400, describe(put)
+    assert absent(lrs, posted["id"])
+
+
 def test_lrs_must_reject_a_part_whose_headers_do_not_match_its_attachment(lrs, statement):
     """Communication 1.5.2.s2.b2.b7 (xAPI 2.0 4.1.3): "Where parameters have a corresponding
     property within the attachment Object, and both the parameter and property are specified for
