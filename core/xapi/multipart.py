@@ -119,7 +119,7 @@ def check_attachments_present(
 
     `statements` are the decoded statements of one request (a single statement is a list of
     one); `parts` is the attachment data received, keyed by lowercase sha2, and `part_headers`
-    what their headers declared, as returned by `parse_multipart_mixed` - `{}` for an
+    what their headers declared, as returned by `parse_multipart_request` - `{}` for an
     `application/json` request. Attachments of a SubStatement count like the statement's own.
     Every attachment without a `fileUrl` needs a part (Communication 1.5.2.s3.b5, 1.5.2.s2.b1);
     every part needs an attachment whose sha2 it carries (Data 2.4.11); a part's Content-Type
