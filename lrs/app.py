@@ -46,7 +46,7 @@ from lrs.head import head_middleware
 from lrs.ingest_fast_lane import ingest_fast_lane
 from lrs.rsgi_front import RsgiFront
 from lrs.state import LrsState
-from lrs.versioning import version_middleware
+from lrs.versioning import SpokenVersions, version_middleware
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,9 @@ def create_rsgi_app(settings: Settings, server_key: bytes, dsn: str) -> RsgiFron
 def _assemble(
     settings: Settings, server_key: bytes, dsn: str
 ) -> tuple[ASGIApp, metrics.RequestObserver, Litestar]:
-    router = _router(settings, server_key, dsn)
+    # One per worker: the middleware answers refusals, the fast lane (through LrsState) too.
+    versions = SpokenVersions()
+    router = _router(settings, server_key, dsn, versions)
 
     def consistent_through() -> datetime:
         state: LrsState | None = router.state.get("lrs")
@@ -148,7 +150,7 @@ def _assemble(
 
     stack = iam.iam_layer(
         consistent_through_middleware(
-            alternate_syntax_middleware(version_middleware(head_middleware(router))),
+            alternate_syntax_middleware(version_middleware(head_middleware(router), versions)),
             consistent_through,
         ),
         router.state,
@@ -162,7 +164,7 @@ def _assemble(
     return observer.wrap(traced), observer, router
 
 
-def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
+def _router(settings: Settings, server_key: bytes, dsn: str, versions: SpokenVersions) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -183,7 +185,9 @@ def _router(settings: Settings, server_key: bytes, dsn: str) -> Litestar:
         )
         committer.start()
         partitions = asyncio.create_task(keep_partitions_ahead(pool), name="partitions")
-        app.state["lrs"] = LrsState(settings, pool, committer, CredentialStore(pool, server_key))
+        app.state["lrs"] = LrsState(
+            settings, pool, committer, CredentialStore(pool, server_key), versions
+        )
         in_process_consumers = settings.role == "all"
         if in_process_consumers:
             await progress_worker.start(app.state)

@@ -35,7 +35,7 @@ from lrs.security_headers import ALWAYS_HEADERS, JSON_RESPONSE_HEADERS
 from lrs.state import LrsState
 from lrs.statements import store_statements
 from lrs.versioning import HEADER as VERSION_HEADER
-from lrs.versioning import SPOKEN, response_version, version_problem
+from lrs.versioning import response_version, version_problem
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +80,10 @@ async def answer_write(
     version = response_version(requested_version)
     authorization = request.get("authorization")
     if version is None:
-        headers = [(_VERSION, SPOKEN.refusal_version(authorization))]
+        headers = [(_VERSION, state.versions.refusal_version(authorization))]
     else:
         headers = [(_VERSION, version)]
-        SPOKEN.heard(authorization, version)
+        state.versions.heard(authorization, version)
     try:
         if version is None:
             raise BadRequest(version_problem(requested_version))

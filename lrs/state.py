@@ -1,8 +1,9 @@
-"""What every xAPI handler of one worker shares: settings, pool, committer, credentials."""
+"""What every xAPI handler of one worker shares: settings, pool, committer, credentials, and
+the version each client last spoke."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -11,6 +12,7 @@ from core.config import Settings
 from core.xapi.models import Account, Agent
 from ingest.batcher import GroupCommitter
 from lrs.credentials import Credential, CredentialStore
+from lrs.versioning import SpokenVersions
 
 
 @dataclass
@@ -19,6 +21,7 @@ class LrsState:
     pool: asyncpg.Pool
     committer: GroupCommitter
     credentials: CredentialStore
+    versions: SpokenVersions = field(default_factory=SpokenVersions)
 
     @staticmethod
     def of(request: Any) -> LrsState:

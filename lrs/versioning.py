@@ -56,9 +56,6 @@ class SpokenVersions:
         return self._last.get(hash(authorization), REFUSAL_VERSION)
 
 
-SPOKEN = SpokenVersions()
-
-
 def response_version(requested: str | None) -> str | None:
     """The version we answer a request made with `requested` in, or None if unsupported.
 
@@ -94,7 +91,7 @@ def version_problem(requested: str | None) -> str:
     return f"unsupported X-Experience-API-Version {requested!r}; supported: 1.0.x, 2.0.0"
 
 
-def version_middleware(app: ASGIApp) -> ASGIApp:
+def version_middleware(app: ASGIApp, spoken: SpokenVersions) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != HTTP or not scope["path"].startswith("/xapi"):
             await app(scope, receive, send)
@@ -103,11 +100,11 @@ def version_middleware(app: ASGIApp) -> ASGIApp:
         version = response_version(requested)
         exempt = scope["method"] == "OPTIONS" or scope["path"].rstrip("/") == "/xapi/about"
         if version is None and not exempt:
-            refusal = SPOKEN.refusal_version(_authorization(scope))
+            refusal = spoken.refusal_version(_authorization(scope))
             await send_bad_request(send, version_problem(requested), version=refusal)
             return
         if version is not None:
-            SPOKEN.heard(_authorization(scope), version)
+            spoken.heard(_authorization(scope), version)
         answered = (version or V1).encode()
         scope.setdefault("state", {})["xapi_version"] = version or V1
 
