@@ -13,6 +13,7 @@ import msgspec
 from msgspec import UNSET
 
 from core.xapi.models import Agent, Group, Statement, SubStatement
+from core.xapi.validate import timestamp_instant
 from ingest.batcher import GroupCommitter
 from ingest.rows import new_statement_id, to_row
 
@@ -47,14 +48,9 @@ def utc_timestamp(value: str) -> str:
     to UTC rather than rejecting Statements that send Timestamps not in UTC form"."""
     if value[-1] in "Zz" or value.endswith(("+00:00", "+0000", "+00")):
         return value
-    try:
-        instant = datetime.fromisoformat(
-            value.replace("z", "Z").replace("t", "T").replace(",", ".")
-        )
-    except ValueError:  # a leap second (:60) is valid but no datetime: kept as it came
+    instant = timestamp_instant(value)
+    if instant is None:  # a leap second (:60) is valid but no datetime: kept as it came
         return value
-    if instant.tzinfo is None:
-        return value  # no zone to convert from (1.0.x allows that)
     utc = instant.astimezone(UTC)
     fraction = _FRACTION.search(value)
     digits = min(len(fraction.group(1)), 6) if fraction else 0

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import msgspec
 from litestar.datastructures import MultiDict
 
 from core.errors import BadRequest, ValidationError
 from core.xapi.models import Agent, Group
-from core.xapi.validate import check_actor, is_iri, is_timestamp, is_uuid
+from core.xapi.validate import check_actor, is_iri, is_timestamp, is_uuid, timestamp_instant
 from ingest.rows import agent_key
 
 
@@ -54,13 +54,10 @@ def timestamp_param(params: MultiDict[str], name: str, v2: bool = False) -> date
         return None
     form = "an RFC 3339" if v2 else "an ISO 8601"
     problem = f"{name} must be {form} timestamp, as in statements, not {value!r}"
-    if not is_timestamp(value, v2):
+    moment = timestamp_instant(value) if is_timestamp(value, v2) else None
+    if moment is None:
         raise BadRequest(problem)
-    try:
-        moment = datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
-    except ValueError:
-        raise BadRequest(problem) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment
 
 
 def parse_actor_param(text: str, name: str = "agent") -> Agent | Group:

@@ -11,11 +11,13 @@ against an array of one, and duration precision beyond 0.01 s.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
+
+from core.xapi.validate import timestamp_instant
 
 _LRS_ASSIGNED = frozenset({"id", "authority", "stored", "timestamp", "version", "attachments"})
 _IFI_KEYS = ("mbox", "mbox_sha1sum", "openid", "account")
@@ -152,10 +154,5 @@ def normalize_timestamp(value: Any) -> Any:
     """A timestamp as a UTC instant; unparseable values compare as themselves."""
     if not isinstance(value, str):
         return value
-    try:
-        instant = datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
-    except ValueError:
-        return value
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(UTC)
+    instant = timestamp_instant(value)
+    return value if instant is None else instant.astimezone(UTC)

@@ -9,7 +9,7 @@ top; the ones applied to values that repeat across statements (IRIs, language ta
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -225,6 +225,16 @@ def is_timestamp(value: str, v2: bool = False) -> bool:
     except ValueError:
         return False
     return True
+
+
+def timestamp_instant(value: str) -> datetime | None:
+    """A Timestamp as an aware datetime, in UTC when it names no zone; None when no datetime
+    can hold it (a leap second, `:60`) or it is no timestamp."""
+    try:
+        instant = datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+    except ValueError:
+        return None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def is_duration(value: str) -> bool:
