@@ -202,9 +202,11 @@ def _rows(
     rows = []
     for number, statement in batch:
         stored_text = statement.stored if statement.stored is not UNSET else now_text
-        default_version = V2_DEFAULT_VERSION if _is_v2(statement) else V1_DEFAULT_VERSION
         if _is_v2(statement):
+            default_version = V2_DEFAULT_VERSION
             statement = statement_in_utc(statement)
+        else:
+            default_version = V1_DEFAULT_VERSION
         complete = msgspec.structs.replace(
             statement,
             id=statement.id if statement.id is not UNSET else new_statement_id(),

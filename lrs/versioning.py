@@ -71,15 +71,12 @@ def response_version(requested: str | None) -> str | None:
 
 
 def requested_version(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == HEADER:
-            return value.decode("latin-1")
-    return None
+    return _header(scope, HEADER)
 
 
-def _authorization(scope: Scope) -> str | None:
+def _header(scope: Scope, wanted: bytes) -> str | None:
     for name, value in scope["headers"]:
-        if name == b"authorization":
+        if name == wanted:
             return value.decode("latin-1")
     return None
 
@@ -100,11 +97,11 @@ def version_middleware(app: ASGIApp, spoken: SpokenVersions) -> ASGIApp:
         version = response_version(requested)
         exempt = scope["method"] == "OPTIONS" or scope["path"].rstrip("/") == "/xapi/about"
         if version is None and not exempt:
-            refusal = spoken.refusal_version(_authorization(scope))
+            refusal = spoken.refusal_version(_header(scope, b"authorization"))
             await send_bad_request(send, version_problem(requested), version=refusal)
             return
         if version is not None:
-            spoken.heard(_authorization(scope), version)
+            spoken.heard(_header(scope, b"authorization"), version)
         answered = (version or V1).encode()
         scope.setdefault("state", {})["xapi_version"] = version or V1
 
