@@ -153,6 +153,44 @@ def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
     return cpu
 
 
+def _postgres_cpu_by_part(
+    dsn: str, before: dict[int, float], after: dict[int, float]
+) -> dict[str, float]:
+    """PostgreSQL's CPU seconds between the snapshots, by the part of HyperEdu each backend
+    serves (its application_name): the LRS (the group commit's appends), the bus consumers,
+    PostgreSQL's own background processes, and the rest (other connections, backends that
+    ended before the second snapshot)."""
+    import asyncpg
+
+    from ingest.bus_postgres import CONSUMER_APPLICATION_NAME
+    from lrs.app import LRS_APPLICATION_NAME
+
+    async def backends() -> dict[int, tuple[str, str]]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            rows = await conn.fetch(
+                "SELECT pid, backend_type, application_name FROM pg_stat_activity"
+            )
+        finally:
+            await conn.close()
+        return {r["pid"]: (r["backend_type"], r["application_name"]) for r in rows}
+
+    known = asyncio.run(backends())
+    parts: dict[str, float] = {}
+    for pid, seconds in after.items():
+        backend_type, name = known.get(pid, ("postmaster", ""))
+        if name == LRS_APPLICATION_NAME:
+            part = "lrs"
+        elif name.startswith(CONSUMER_APPLICATION_NAME):
+            part = "bus consumers"
+        elif backend_type != "client backend":
+            part = "background"
+        else:
+            part = "other"
+        parts[part] = parts.get(part, 0.0) + seconds - before.get(pid, 0.0)
+    return parts
+
+
 def _cpu_seconds(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
@@ -198,6 +236,11 @@ def run_batch_size(target: Target, batch: int, args: argparse.Namespace) -> dict
     # backends that started during the run count from zero
     database_after = _cpu_by_pid(_postgres_pids(target.data_dir)) if target.data_dir else {}
     database_cpu = sum(t - database_before.get(pid, 0.0) for pid, t in database_after.items())
+    database_parts = (
+        _postgres_cpu_by_part(target.database_url, database_before, database_after)
+        if database_after and target.database_url
+        else {}
+    )
     result = LoadResult()
     for part in parts:
         result.merge(part)
@@ -221,6 +264,15 @@ def run_batch_size(target: Target, batch: int, args: argparse.Namespace) -> dict
         **(
             {"postgres_cpu_s_per_1000": database_cpu / statements * 1000 if statements else None}
             if database_after
+            else {}
+        ),
+        **(
+            {
+                "postgres_cpu_s_per_1000_by_part": {
+                    part: seconds / statements * 1000 for part, seconds in database_parts.items()
+                }
+            }
+            if database_parts and statements
             else {}
         ),
         **({"statements_per_commit": per_commit} if per_commit else {}),
@@ -311,6 +363,10 @@ def _print_table(results: list[dict[str, Any]], ceiling: float | None) -> None:
         )
         if ceiling:
             line += f" {r['statements_per_s'] / ceiling:>6.2f}"
+        if parts := r.get("postgres_cpu_s_per_1000_by_part"):
+            line += "  pg by part: " + ", ".join(
+                f"{part} {seconds:.3f}" for part, seconds in sorted(parts.items())
+            )
         if "relay_lag_max" in r:
             line += (
                 f"  relay lag max {r['relay_lag_max']:,} p95 {r['relay_lag_p95']:,},"

@@ -59,6 +59,9 @@ _WRITER_WAIT_S = 0.005  # ... and this often while the horizon waits for writers
 # commit. A statement waits for readers up to _RECHECK_S when the log is quiet anyway.
 _GATHER_S = 0.05
 _LOCK_CLASS = 0x42555300  # "BUS": the advisory-lock key space of consumer groups
+# What pg_stat_activity shows for the bus's connections (a consumer's name ends in its group).
+CONSUMER_APPLICATION_NAME = "hyperedu bus consumer"
+PUBLISHER_APPLICATION_NAME = "hyperedu bus publisher"
 
 
 class _StatementActor(msgspec.Struct):
@@ -184,7 +187,13 @@ class PostgresConsumer:
     ) -> PostgresConsumer:
         # The position a reader commits may be lost in a crash (delivery is at least once:
         # the records come again), so its commit need not wait for the WAL to reach disk.
-        conn = await asyncpg.connect(dsn, server_settings={"synchronous_commit": "off"})
+        conn = await asyncpg.connect(
+            dsn,
+            server_settings={
+                "synchronous_commit": "off",
+                "application_name": f"{CONSUMER_APPLICATION_NAME} {group}"[:63],
+            },
+        )
         consumer = cls(conn, group, topic, wanted)
         try:
             await conn.add_listener(topic, consumer._notified)
@@ -298,7 +307,12 @@ class PostgresBus:
 
     async def publisher(self) -> PostgresPublisher:
         if self._pool is None:
-            self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._pool_size)
+            self._pool = await asyncpg.create_pool(
+                self._dsn,
+                min_size=1,
+                max_size=self._pool_size,
+                server_settings={"application_name": PUBLISHER_APPLICATION_NAME},
+            )
         return PostgresPublisher(self._pool)
 
     async def close(self) -> None:

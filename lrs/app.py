@@ -50,6 +50,10 @@ from lrs.versioning import SpokenVersions, version_middleware
 
 log = logging.getLogger(__name__)
 
+# What pg_stat_activity shows for the LRS's own connections (the group commit's appends and
+# every read the xAPI serves): operators, and `hyperedu bench ingest`, tell them apart by it.
+LRS_APPLICATION_NAME = "hyperedu lrs"
+
 XAPI_HEADERS = [
     "Authorization",
     "Content-Type",
@@ -174,6 +178,7 @@ def _router(settings: Settings, server_key: bytes, dsn: str, versions: SpokenVer
             max_size=settings.db_pool_size,
             command_timeout=60,
             statement_cache_size=settings.db_statement_cache_size,
+            server_settings={"application_name": LRS_APPLICATION_NAME},
         )
         committer = GroupCommitter(
             pool,

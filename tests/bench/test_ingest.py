@@ -1,5 +1,6 @@
 """`hyperedu bench ingest` end to end, briefly: its own embedded server, the no-op baseline
-measured in alternating rounds, the median ratio in the result file and the JSON line."""
+measured in alternating rounds, the median ratio in the result file and the JSON line, and
+PostgreSQL's CPU split by the part of HyperEdu each backend serves."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def test_alternating_rounds_against_the_noop_report_the_median_ratio(tmp_path: Path) -> None:
@@ -21,6 +24,11 @@ def test_alternating_rounds_against_the_noop_report_the_median_ratio(tmp_path: P
     ).stdout  # fmt: skip
     [written] = tmp_path.glob("ingest-*.json")
     result = json.loads(written.read_text())
+    main = result["results"][0]
+    parts = main["postgres_cpu_s_per_1000_by_part"]
+    assert parts["lrs"] > 0  # the group commit's appends, on connections named for the LRS
+    assert "bus consumers" in parts  # the in-process LMS consumers' own connections
+    assert sum(parts.values()) == pytest.approx(main["postgres_cpu_s_per_1000"])
     rounds = result["noop_rounds"]
     assert [r["round"] for r in rounds] == [1, 2, 3]
     for r in rounds:
