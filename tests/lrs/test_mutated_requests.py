@@ -45,18 +45,18 @@ DOCUMENT_PARAMETERS = {
 def statement() -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),
-        "actor": {"objectType": "Agent", "name": "A", "mbox": "mailto:a@example.com"},
+        "actor": {"objectType": "Agent", "name": "A", "mbox": "mailto:a@mutations.example.org"},
         "verb": {"id": "http://adlnet.gov/expapi/verbs/answered", "display": {"en-US": "answered"}},
         "object": {
             "objectType": "Activity",
-            "id": "http://example.com/activities/1",
+            "id": "http://mutations.example.org/activities/1",
             "definition": {
                 "name": {"en-US": "Q"},
                 "type": "http://adlnet.gov/expapi/activities/cmi.interaction",
                 "interactionType": "choice",
                 "correctResponsesPattern": ["a"],
                 "choices": [{"id": "a", "description": {"en-US": "A"}}],
-                "extensions": {"http://example.com/ext": {"x": [1, 2]}},
+                "extensions": {"http://mutations.example.org/ext": {"x": [1, 2]}},
             },
         },
         "result": {
@@ -66,21 +66,21 @@ def statement() -> dict[str, Any]:
         },
         "context": {
             "registration": str(uuid.uuid4()),
-            "instructor": {"account": {"homePage": "http://example.com", "name": "i"}},
-            "team": {"objectType": "Group", "member": [{"mbox": "mailto:m@example.com"}]},
-            "contextActivities": {"parent": [{"id": "http://example.com/courses/1"}]},
+            "instructor": {"account": {"homePage": "http://mutations.example.org", "name": "i"}},
+            "team": {"objectType": "Group", "member": [{"mbox": "mailto:m@mutations.example.org"}]},
+            "contextActivities": {"parent": [{"id": "http://mutations.example.org/courses/1"}]},
             "language": "en-US",
             "statement": {"objectType": "StatementRef", "id": str(uuid.uuid4())},
         },
         "timestamp": "2026-01-01T00:00:00.000Z",
         "attachments": [
             {
-                "usageType": "http://example.com/usage",
+                "usageType": "http://mutations.example.org/usage",
                 "display": {"en-US": "x"},
                 "contentType": "text/plain",
                 "length": 3,
                 "sha2": "a" * 64,
-                "fileUrl": "http://example.com/file",
+                "fileUrl": "http://mutations.example.org/file",
             }
         ],
     }
@@ -154,7 +154,12 @@ def _request(client: httpx.Client, rng: random.Random) -> httpx.Response:
         params = {n: _text(rng.choice(values)) for n in rng.sample(QUERY_PARAMETERS, 3)}
         return client.get("/xapi/statements", params=params)
     resource = rng.choice(list(DOCUMENT_PARAMETERS))
-    values = [*WRONG, "http://example.com/activities/1", json.dumps(statement()["actor"]), "s1"]
+    values = [
+        *WRONG,
+        "http://mutations.example.org/activities/1",
+        json.dumps(statement()["actor"]),
+        "s1",
+    ]
     params = {n: _text(rng.choice(values)) for n in DOCUMENT_PARAMETERS[resource]}
     method = rng.choice(["GET", "PUT", "POST", "DELETE"])
     headers = {"Content-Type": rng.choice(["application/json", "text/plain"])}
