@@ -32,6 +32,9 @@ running_pid() {
         && echo "$pid"
 }
 
+# A process that exists and has not exited (a zombie still answers kill -0).
+alive() { kill -0 "$1" 2>/dev/null && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]; }
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 fetch_jars() {
@@ -90,8 +93,9 @@ format_storage() {
         return
     fi
     local cluster_id
+    # The id is the last line: log4j's console appender may print before it.
     cluster_id="$(java -Dlog4j.configuration="file:$DIR/log4j.properties" -cp "$JARS/*" \
-        kafka.tools.StorageTool random-uuid 2>>"$DIR/kafka.log")"
+        kafka.tools.StorageTool random-uuid 2>>"$DIR/kafka.log" | tail -n 1)"
     say "formatting KRaft storage in $DIR/data (cluster $cluster_id)"
     java -Dlog4j.configuration="file:$DIR/log4j.properties" -cp "$JARS/*" kafka.tools.StorageTool \
         format -t "$cluster_id" -c "$DIR/server.properties" >>"$DIR/kafka.log" 2>&1 \
@@ -115,15 +119,22 @@ start() {
     nohup java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
         -Djava.awt.headless=true -Dlog4j.configuration="file:$DIR/log4j.properties" \
         -cp "$JARS/*" kafka.Kafka "$DIR/server.properties" >>"$DIR/kafka.log" 2>&1 </dev/null &
-    echo $! >"$PIDFILE"
+    pid=$!
+    echo "$pid" >"$PIDFILE"
     local deadline=$((SECONDS + TIMEOUT))
     until port_open "$PORT"; do
-        if ! running_pid >/dev/null; then
+        # Whether the process lives, not running_pid: on a busy machine the child may not have
+        # exec'd java yet, and its command line would not name kafka.Kafka.
+        if ! alive "$pid"; then
             tail -n 30 "$DIR/kafka.log" >&2
             rm -f "$PIDFILE"
             die "the broker exited; see $DIR/kafka.log"
         fi
-        ((SECONDS < deadline)) || die "the broker did not open 127.0.0.1:$PORT in ${TIMEOUT}s; see $DIR/kafka.log"
+        if ((SECONDS >= deadline)); then
+            kill -KILL "$pid" 2>/dev/null || true
+            rm -f "$PIDFILE"
+            die "the broker did not open 127.0.0.1:$PORT in ${TIMEOUT}s; see $DIR/kafka.log"
+        fi
         sleep 0.2
     done
     say "up (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"
