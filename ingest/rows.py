@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -28,8 +27,12 @@ VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 _encode = msgspec.json.Encoder().encode
 
 
-@dataclass(frozen=True, slots=True)
-class StatementRow:
+class StatementRow(msgspec.Struct, frozen=True, gc=False):
+    """One statement as the store appends it. A Struct, not a dataclass: a frozen dataclass's
+    constructor sets each of the twelve fields through `object.__setattr__` (1.7 µs a
+    statement, against 0.2). Untracked by the garbage collector: it holds only strings,
+    booleans and containers of them, so it can be part of no reference cycle."""
+
     id: str  # canonical (lower-case) UUID text; asyncpg encodes text into uuid columns
     stored: datetime
     verb: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -934,3 +935,38 @@ def test_a_single_context_activity_is_returned_as_an_array_of_one() -> None:
     assert msgspec.to_builtins(stmt)["context"]["contextActivities"]["parent"] == [
         {"objectType": "Activity", "id": "http://example.com/p"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "path"),
+    [
+        ('"t\\u0065am"', '{"mbox": "mailto:a@b.c"}', "$.context.team"),
+        ('"statement"', '{"id": "' + str(uuid.UUID(int=7)) + '"}', "$.context.statement"),
+        (
+            '"contextGroups"',
+            '[{"objectType": "contextGroup", "group": {"mbox": "mailto:g@b.c"}}]',
+            "$.context.contextGroups[0].group",
+        ),
+    ],
+)
+@pytest.mark.parametrize("inside", [False, True], ids=["statement", "substatement"])
+def test_an_object_that_must_name_its_type_is_checked_on_the_fast_path(
+    key: str, value: str, path: str, inside: bool
+) -> None:
+    """Every other objectType given, the typed fast path decodes the body; an object whose
+    objectType the typed decoder would not ask for must still be refused, however its key is
+    spelled (a JSON escape included)."""
+    stmt = _with_object_types(base(context={"registration": str(uuid.UUID(int=1))}))
+    if inside:
+        stmt = _with_object_types(substatement(context={"registration": str(uuid.UUID(int=1))}))
+        stmt["object"]["actor"]["objectType"] = "Agent"
+        stmt["object"]["object"]["objectType"] = "Activity"
+        path = path.replace("$.context", "$.object.context")
+    body = json.dumps(stmt, sort_keys=True).encode()
+    marker = b'"registration": "' + str(uuid.UUID(int=1)).encode() + b'"'
+    assert body.count(marker) == 1
+    body = body.replace(marker, marker + b", " + key.encode() + b": " + value.encode())
+    with pytest.raises(ValidationError) as info:
+        decode_statements(body, "2.0.0")
+    assert "objectType" in info.value.rule, info.value.message
+    assert info.value.path == path, info.value.message
