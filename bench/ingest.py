@@ -29,6 +29,7 @@ from bench.relay_lag import RelayLag
 from bench.report import code_version, envelope, save_result
 from bench.server import basic_auth, free_port
 from bench.workload import make_batches
+from core.config import AUTO_WORKERS_MAX, auto_workers
 
 if TYPE_CHECKING:
     from ingest.rows import StatementRow
@@ -49,7 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per batch size")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--clients", type=int, default=1, help="load-generator processes")
-    parser.add_argument("--workers", type=int, default=2, help="server workers (embedded server)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=auto_workers(),
+        help="server workers (embedded server; default as `hyperedu serve`: one per CPU, at most"
+        f" {AUTO_WORKERS_MAX})",
+    )
     parser.add_argument("--compare-copy", action="store_true", help="measure the raw COPY ceiling")
     parser.add_argument(
         "--compare-noop",

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from core.config import Settings, load_settings
+from core.config import Settings, SettingsError, load_settings
 from hyperedu.bootstrap import Runtime, database, export_to_workers
 from lms.analytics.reports import REPORTS
 from lms.analytics.sql import FORMATS
@@ -52,7 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--host", help="address to listen on (HYPEREDU_HOST; 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (HYPEREDU_PORT; 8080)")
-    serve.add_argument("--workers", type=int, help="worker processes (HYPEREDU_WORKERS; 1)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (HYPEREDU_WORKERS; 0, the default: one per CPU, at most 4)",
+    )
     serve.add_argument(
         "--role",
         help="all (default: API, relay when Kafka is set, LMS consumers), api, relay,"
@@ -188,7 +192,8 @@ def _serve(args: argparse.Namespace) -> int:
             else None
         )
         endpoint = f"http://{settings.host}:{settings.port}/xapi/"
-        print(f"HyperEdu LRS: xAPI endpoint {endpoint}", flush=True)
+        workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
+        print(f"HyperEdu LRS: xAPI endpoint {endpoint} ({workers})", flush=True)
         print(
             f"  data directory {settings.data_path}; get a credential with:\n"
             f"  hyperedu credentials create --scopes all --data-dir {settings.data_path}",
@@ -201,6 +206,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=settings.port,
             interface=Interfaces.RSGI if settings.interface == "rsgi" else Interfaces.ASGI,
             workers=settings.workers,
+            workers_kill_timeout=settings.stop_timeout_s,
             loop=Loops.uvloop,
             backlog=2048,
             log_access=False,
@@ -616,7 +622,11 @@ def _print_result(args: argparse.Namespace, query: Callable[[Engine], bytes]) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except SettingsError as exc:
+        print(f"hyperedu: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
