@@ -24,6 +24,9 @@ import httpx
 import pytest
 
 HYPEREDU = [sys.executable, "-m", "hyperedu.cli"]
+# Every server a test starts runs two workers (the default on the 2-core CI machine), so the
+# suite behaves alike on any machine: the default there would be one per CPU, up to four.
+os.environ.setdefault("HYPEREDU_WORKERS", "2")
 
 
 def free_port() -> int:
