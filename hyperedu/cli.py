@@ -167,6 +167,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     from core.logging import logging_config
     from hyperedu.metrics_dir import prepare_metrics_dir
+    from ingest.inflight_board import FILE_NAME as BOARD_FILE_NAME
+    from ingest.inflight_board import reset as reset_inflight_board
 
     settings = _settings(args)
     if settings.role == "relay":
@@ -185,6 +187,7 @@ def _serve(args: argparse.Namespace) -> int:
     with database(settings) as runtime:
         export_to_workers(runtime.settings)
         prepare_metrics_dir(settings.data_path)
+        reset_inflight_board(settings.data_path / BOARD_FILE_NAME)
         # The outbox relay runs beside the server, as a child that ends with it.
         relay = (
             subprocess.Popen([*_SELF, "relay", "--exit-with-parent"])

@@ -27,6 +27,7 @@ import msgspec
 
 from core import tracing
 from core.errors import BadRequest, Conflict, Overloaded
+from ingest.inflight_board import InflightBoard
 from ingest.metrics import BATCH_STATEMENTS, COMMIT_SECONDS, OVERLOADED, STATEMENTS_ACCEPTED
 from ingest.postgres import Attachment, append_batch, stored_bodies
 from ingest.rows import StatementRow
@@ -70,8 +71,16 @@ class GroupCommitter:
         window_s: float = 0.0,
         queue_max: int = 50_000,
         writers: int = 2,
+        board: InflightBoard | None = None,
     ) -> None:
         self._pool = pool
+        self._board = board  # the other workers' uncommitted statements (several workers)
+        # The oldest `stored` in `_inflight`, kept as requests come and go. While they come in
+        # `stored` order (every write but an import's keeps its own), the dict's first value
+        # is the oldest; otherwise a search finds it.
+        self._oldest: datetime | None = None
+        self._newest: datetime | None = None
+        self._in_order = True
         self._equivalent = equivalent
         self._max = max_statements
         self._window = window_s
@@ -118,7 +127,7 @@ class GroupCommitter:
             rows, attachments, tracing.start("batch.wait"), self._loop().create_future()
         )
         self._queued_statements += len(rows)
-        self._inflight[pending] = rows[0].stored
+        self._enter(pending, rows[0].stored)
         self._queue.append(pending)
         self._wakeup.set()
         try:
@@ -132,17 +141,42 @@ class GroupCommitter:
             tracing.finish(pending.span)
         finally:
             self._queued_statements -= len(rows)
-            self._inflight.pop(pending, None)
+            self._leave(pending)
 
     def _loop(self) -> asyncio.AbstractEventLoop:
         if self._event_loop is None:
             self._event_loop = asyncio.get_running_loop()
         return self._event_loop
 
+    def _enter(self, pending: _Pending, stored: datetime) -> None:
+        if self._newest is not None and stored < self._newest:
+            self._in_order = False
+        else:
+            self._newest = stored
+        self._inflight[pending] = stored
+        if self._oldest is None or stored < self._oldest:
+            self._set_oldest(stored)
+
+    def _leave(self, pending: _Pending) -> None:
+        stored = self._inflight.pop(pending, None)
+        if not self._inflight:
+            self._newest, self._in_order = None, True
+            self._set_oldest(None)
+        elif stored == self._oldest:
+            values = self._inflight.values()
+            self._set_oldest(next(iter(values)) if self._in_order else min(values))
+
+    def _set_oldest(self, oldest: datetime | None) -> None:
+        if oldest != self._oldest:
+            self._oldest = oldest
+            if self._board is not None:
+                self._board.publish(oldest)
+
     def consistent_through(self) -> datetime:
-        """No statement stored before this instant is still on its way to the store here."""
-        now = datetime.now(UTC)
-        return min(self._inflight.values(), default=now)
+        """No statement stored before this instant is still on its way to the store, from
+        this worker or (with a board) any other on this host."""
+        oldest = self._board.oldest() if self._board is not None else self._oldest
+        return datetime.now(UTC) if oldest is None else oldest
 
     @property
     def pool(self) -> asyncpg.Pool:

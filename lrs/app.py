@@ -22,6 +22,8 @@ from core.errors import HyperEduError
 from core.tracing import trace_requests
 from core.xapi.compare import statements_equivalent
 from ingest.batcher import GroupCommitter
+from ingest.inflight_board import FILE_NAME as BOARD_FILE_NAME
+from ingest.inflight_board import InflightBoard
 from ingest.partitions import keep_partitions_ahead
 from lms import assessments, courses, iam, notifications, progress
 from lms.courses import worker as catalogue_worker
@@ -180,6 +182,11 @@ def _router(settings: Settings, server_key: bytes, dsn: str, versions: SpokenVer
             statement_cache_size=settings.db_statement_cache_size,
             server_settings={"application_name": LRS_APPLICATION_NAME},
         )
+        # With several workers, each publishes its oldest uncommitted statement for the
+        # others' Consistent-Through (ingest/inflight_board.py).
+        board = (
+            InflightBoard(settings.data_path / BOARD_FILE_NAME) if settings.workers > 1 else None
+        )
         committer = GroupCommitter(
             pool,
             equivalent=statements_equivalent,
@@ -187,6 +194,7 @@ def _router(settings: Settings, server_key: bytes, dsn: str, versions: SpokenVer
             window_s=settings.batch_window_ms / 1000,
             queue_max=settings.queue_max_statements,
             writers=settings.writers,
+            board=board,
         )
         committer.start()
         partitions = asyncio.create_task(keep_partitions_ahead(pool), name="partitions")
@@ -208,6 +216,8 @@ def _router(settings: Settings, server_key: bytes, dsn: str, versions: SpokenVer
                 await catalogue_worker.stop(app.state)
                 await progress_worker.stop(app.state)
             await committer.stop()
+            if board is not None:
+                board.close()
             partitions.cancel()
             await pool.close()
 
