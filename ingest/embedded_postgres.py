@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import psutil
+from core.processes import alive
 
 # pgserver asks platformdirs for a runtime dir, which warns on machines without XDG_RUNTIME_DIR.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -28,13 +28,6 @@ def start_embedded_postgres(data_path: Path) -> tuple[Any, str]:
     return server, server.get_uri()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
-
-
 def _forget_dead_processes(pgdata: Path) -> None:
     """Recover from a kill -9: drop a dead postmaster's lock file and dead users' pids.
 
@@ -46,9 +39,9 @@ def _forget_dead_processes(pgdata: Path) -> None:
         if not lock.exists():
             continue
         first_line = lock.read_text().split("\n", 1)[0].strip()
-        if first_line.isdigit() and not _alive(int(first_line)):
+        if first_line.isdigit() and not alive(int(first_line)):
             lock.unlink()
     users = pgdata / ".handle_pids.json"
     if users.exists():
         pids = json.loads(users.read_text() or "[]")
-        users.write_text(json.dumps([p for p in pids if _alive(p)]))
+        users.write_text(json.dumps([p for p in pids if alive(p)]))

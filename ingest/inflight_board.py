@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+from core.processes import alive
+
 SLOTS = 64  # workers on one host; one slot each
 NONE = 2**63 - 1
 FILE_NAME = "inflight.board"
@@ -70,7 +72,7 @@ class InflightBoard:
         free = [
             slot
             for slot in range(claimed)
-            if not (words[2 * slot] and words[2 * slot] != self._pid and _alive(words[2 * slot]))
+            if not (words[2 * slot] and words[2 * slot] != self._pid and alive(words[2 * slot]))
         ]
         for slot in free:  # gone workers' slots, their statements with them
             _SLOT.pack_into(self._map, _HEADER + slot * _SLOT.size, 0, NONE)
@@ -103,13 +105,3 @@ class InflightBoard:
 def _micros(moment: datetime) -> int:
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -49,6 +49,7 @@ from prometheus_client import (
 
 from core.errors import HyperEduError
 from core.logging import request_id
+from core.processes import alive
 from lrs.scope_types import HTTP
 from lrs.state import LrsState
 
@@ -298,15 +299,5 @@ def forget_dead_workers() -> None:
         return
     for path in Path(directory).glob("gauge_live*_*.db"):
         pid = int(path.stem.rsplit("_", 1)[1])
-        if not _alive(pid):
+        if not alive(pid):
             multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
