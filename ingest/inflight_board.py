@@ -52,6 +52,7 @@ class InflightBoard:
 
     def __init__(self, path: Path, pid: int | None = None) -> None:
         self._pid = os.getpid() if pid is None else pid
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             if os.fstat(fd).st_size < _SIZE:
