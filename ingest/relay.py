@@ -82,10 +82,12 @@ class Relay:
         failures = 0
         while not stop.is_set():
             try:
-                if self._publisher is None:
-                    self._publisher = await self._kafka.publisher()
                 with tracing.span("relay.publish", _publish_attributes(records)):
+                    # Connecting a new producer is bounded too: to a broker that is going
+                    # away it can wait as long as a send, and say nothing meanwhile.
                     async with asyncio.timeout(self._publish_timeout):
+                        if self._publisher is None:
+                            self._publisher = await self._kafka.publisher()
                         await self._publisher.publish(
                             STATEMENTS_TOPIC, [(r.key, r.value) for r in records]
                         )
@@ -112,8 +114,10 @@ class Relay:
         publisher, self._publisher = self._publisher, None
         if publisher is not None:
             try:
-                await publisher.close()
-            except (KafkaError, OSError) as exc:
+                # Closing flushes what the producer holds, which waits on the broker too.
+                async with asyncio.timeout(self._publish_timeout):
+                    await publisher.close()
+            except (KafkaError, OSError, TimeoutError) as exc:
                 log.debug("closing the kafka producer: %s", exc)
 
 
