@@ -47,8 +47,10 @@ from lrs.credentials import CredentialStore
 from lrs.head import head_middleware
 from lrs.ingest_fast_lane import ingest_fast_lane
 from lrs.rsgi_front import RsgiFront
+from lrs.spoken_versions import FILE_NAME as SPOKEN_VERSIONS_FILE_NAME
+from lrs.spoken_versions import SpokenVersions
 from lrs.state import LrsState
-from lrs.versioning import SpokenVersions, version_middleware
+from lrs.versioning import version_middleware
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +148,11 @@ def create_rsgi_app(settings: Settings, server_key: bytes, dsn: str) -> RsgiFron
 def _assemble(
     settings: Settings, server_key: bytes, dsn: str
 ) -> tuple[ASGIApp, metrics.RequestObserver, Litestar]:
-    # One per worker: the middleware answers refusals, the fast lane (through LrsState) too.
-    versions = SpokenVersions()
+    # The middleware answers refusals, the fast lane (through LrsState) too; with several
+    # workers they share what each client last spoke (lrs/spoken_versions.py).
+    versions = SpokenVersions(
+        settings.data_path / SPOKEN_VERSIONS_FILE_NAME if settings.workers > 1 else None
+    )
     router = _router(settings, server_key, dsn, versions)
 
     def consistent_through() -> datetime:

@@ -12,7 +12,7 @@ from core.config import Settings
 from core.xapi.models import Account, Agent
 from ingest.batcher import GroupCommitter
 from lrs.credentials import Credential, CredentialStore
-from lrs.versioning import SpokenVersions
+from lrs.spoken_versions import SpokenVersions
 
 
 @dataclass

@@ -4,11 +4,15 @@ answered on every xAPI response with the version the response speaks."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lrs.scope_types import HTTP
+
+if TYPE_CHECKING:
+    from lrs.spoken_versions import SpokenVersions
 
 V1 = "1.0.3"
 V2 = "2.0.0"
@@ -18,42 +22,6 @@ _V1_REQUEST = re.compile(r"1\.0(\.\d+)?")
 _V2_REQUEST = re.compile(r"2\.0(\.\d+)?")
 
 HEADER = b"x-experience-api-version"
-
-# The version a 400 for a missing or unsupported version header is answered in when the client
-# has not spoken to this process before (see `SpokenVersions`).
-REFUSAL_VERSION = V1
-
-
-class SpokenVersions:
-    """The version each client last spoke, so a 400 for a request without a version header
-    (or with one we do not speak) is answered in the client's own version.
-
-    The request names no version we speak, so the specifications leave the answer's version
-    open, and the two ADL conformance suites want different ones on the very same request:
-    the 1.0.3 suite requires 1.0.x (XAPI-00321), the 2.0 suite 2.0.0 (XAPI-00331). A client
-    that forgot the header once is best answered in the version it speaks otherwise.
-
-    Clients are told apart by a hash of their Authorization header (never the header itself:
-    it holds a secret), per worker process and in memory only; the answer is a label on a
-    refusal, so a collision or a forgotten client costs nothing but the default, 1.0.3."""
-
-    def __init__(self, limit: int = 10_000) -> None:
-        self._limit = limit
-        self._last: dict[int, str] = {}
-
-    def heard(self, authorization: str | None, version: str) -> None:
-        if authorization is None:
-            return
-        key = hash(authorization)
-        if self._last.get(key) != version:
-            if len(self._last) >= self._limit:
-                self._last.clear()
-            self._last[key] = version
-
-    def refusal_version(self, authorization: str | None) -> str:
-        if authorization is None:
-            return REFUSAL_VERSION
-        return self._last.get(hash(authorization), REFUSAL_VERSION)
 
 
 def response_version(requested: str | None) -> str | None:
