@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp
 
 from core import tracing
+from core.bus import restart_forever
 from core.config import Settings
 from core.errors import HyperEduError
 from core.tracing import trace_requests
@@ -203,9 +204,15 @@ def _router(settings: Settings, server_key: bytes, dsn: str, versions: SpokenVer
         )
         committer.start()
         partitions = asyncio.create_task(keep_partitions_ahead(pool), name="partitions")
-        app.state["lrs"] = LrsState(
-            settings, pool, committer, CredentialStore(pool, server_key), versions
+        credentials = CredentialStore(pool, server_key)
+        revocations = asyncio.create_task(
+            restart_forever(
+                "credential revocations",
+                lambda: credentials.listen_for_revocations(settings.session_database_url or dsn),
+            ),
+            name="credential revocations",
         )
+        app.state["lrs"] = LrsState(settings, pool, committer, credentials, versions)
         in_process_consumers = settings.role == "all"
         if in_process_consumers:
             await progress_worker.start(app.state)
@@ -224,6 +231,7 @@ def _router(settings: Settings, server_key: bytes, dsn: str, versions: SpokenVer
             if board is not None:
                 board.close()
             partitions.cancel()
+            revocations.cancel()
             await pool.close()
 
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]

@@ -1,7 +1,9 @@
 """LRS credentials in PostgreSQL, and the check every xAPI request passes through.
 
 Verified credentials are cached for a few seconds per worker so the hot path does no
-database round trip; a revocation or an expiry takes effect within `CACHE_SECONDS`.
+database round trip. An expiry takes effect within `CACHE_SECONDS`; a revocation at once in
+every worker that listens for it (`listen_for_revocations`: the revoking transaction sends a
+`NOTIFY` at commit), and within `CACHE_SECONDS` in any that does not.
 
 A request may instead carry `Authorization: Bearer <JWT>`: an access token the bearer
 verifier accepts (ours, from /oauth/token, or the configured OIDC issuer's) stands for a
@@ -34,9 +36,11 @@ from core.auth import (
 from core.errors import Forbidden, Unauthorized
 from core.xapi.models import Agent, Statement
 from core.xapi.validate import VOIDED
+from ingest.listen import listen_until_lost
 from ingest.rows import agent_key
 
 CACHE_SECONDS = 5.0
+REVOKED_CHANNEL = "hyperedu_credential_revoked"
 VERIFIED_HEADERS_MAX = 10_000
 
 
@@ -159,12 +163,30 @@ class CredentialStore:
         ]
 
     async def revoke(self, key: str) -> bool:
-        status: str = await self._pool.execute(
-            "UPDATE credentials SET revoked = now() WHERE key = $1 AND revoked IS NULL", key
-        )
-        self._cache.pop(key, None)
+        async with self._pool.acquire() as conn, conn.transaction():
+            revoked = await conn.fetchval(
+                "UPDATE credentials SET revoked = now() WHERE key = $1 AND revoked IS NULL"
+                " RETURNING key",
+                key,
+            )
+            if revoked is not None:
+                await conn.execute("SELECT pg_notify($1, $2)", REVOKED_CHANNEL, key)
+        self.forget(key)
+        return revoked is not None
+
+    def forget(self, key: str | None = None) -> None:
+        """Drop what this worker cached of credential `key` (of every one, without a key)."""
+        if key is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(key, None)
         self._verified_headers.clear()
-        return status.endswith(" 1")
+
+    async def listen_for_revocations(self, dsn: str) -> None:
+        """Forget each credential any process revokes, at its commit, until the listening
+        connection is lost (run it under `restart_forever`)."""
+        # What was revoked while nobody listened is forgotten too: everything.
+        await listen_until_lost(dsn, REVOKED_CHANNEL, self.forget, connected=self.forget)
 
     async def authenticate(self, authorization: str | None) -> Credential:
         """The credential behind an `Authorization` header; Unauthorized otherwise."""

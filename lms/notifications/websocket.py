@@ -9,7 +9,6 @@ passes the notification to that person's open sockets in this worker.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -18,6 +17,7 @@ import msgspec
 from litestar import WebSocket, websocket
 
 from core.errors import HyperEduError
+from ingest.listen import listen_until_lost
 from lms.iam.access import identify
 from lms.iam.state import IamState
 from lms.notifications.inbox import WAKE_CHANNEL
@@ -31,27 +31,11 @@ class Hub:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
         self._sockets: dict[str, set[asyncio.Queue[bytes]]] = {}
-        self._conn: asyncpg.Connection | None = None
         self._pushes: set[asyncio.Task[None]] = set()
 
     async def listen(self, dsn: str) -> None:
-        """Keep a listening connection open (reconnecting) until cancelled."""
-        while True:
-            try:
-                lost = asyncio.Event()
-                self._conn = await asyncpg.connect(dsn)
-                self._conn.add_termination_listener(lambda _, lost=lost: lost.set())
-                await self._conn.add_listener(WAKE_CHANNEL, self._notified)
-                await lost.wait()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("notification listener failed; reconnecting")
-                await asyncio.sleep(1.0)
-            finally:
-                if self._conn is not None and not self._conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await self._conn.close()
+        """Pass on new notifications until the listening connection is lost."""
+        await listen_until_lost(dsn, WAKE_CHANNEL, self._notified)
 
     def subscribe(self, user_id: str) -> asyncio.Queue[bytes]:
         queue: asyncio.Queue[bytes] = asyncio.Queue(_QUEUE_MAX)
@@ -65,7 +49,7 @@ class Hub:
             if not queues:
                 del self._sockets[user_id]
 
-    def _notified(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+    def _notified(self, payload: str) -> None:
         task = asyncio.create_task(self._push(int(payload)))
         self._pushes.add(task)
         task.add_done_callback(self._pushes.discard)
