@@ -16,7 +16,6 @@ Reads and writes on the hot path are aligned 8-byte words of shared memory, with
 from __future__ import annotations
 
 import fcntl
-import mmap
 import os
 import struct
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from functools import cache
 from pathlib import Path
 
 from core.processes import alive
+from core.shared_file import map_file
 
 SLOTS = 64  # workers on one host; one slot each
 NONE = 2**63 - 1
@@ -52,19 +52,10 @@ class InflightBoard:
 
     def __init__(self, path: Path, pid: int | None = None) -> None:
         self._pid = os.getpid() if pid is None else pid
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(fd).st_size < _SIZE:
-                os.ftruncate(fd, _SIZE)
-            self._map = mmap.mmap(fd, _SIZE)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                slot = self._claim()
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        self._map = map_file(path, _SIZE)
+        with path.open("rb") as file:  # claims are serialised; closing the file unlocks
+            fcntl.flock(file, fcntl.LOCK_EX)
+            slot = self._claim()
         self._oldest_at = _HEADER + slot * _SLOT.size + _WORD.size
 
     def _claim(self) -> int:

@@ -17,11 +17,10 @@ Without a path (an app built in-process with one worker) the table lives in this
 from __future__ import annotations
 
 import hashlib
-import mmap
-import os
 import struct
 from pathlib import Path
 
+from core.shared_file import map_file
 from lrs.versioning import V1, V2
 
 FILE_NAME = "spoken-versions.table"
@@ -37,18 +36,7 @@ _DIGESTS_MAX = 10_000  # this process's memo of header -> digest
 
 class SpokenVersions:
     def __init__(self, path: Path | None = None) -> None:
-        self._table: mmap.mmap | bytearray
-        if path is None:
-            self._table = bytearray(_SIZE)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                if os.fstat(fd).st_size < _SIZE:
-                    os.ftruncate(fd, _SIZE)
-                self._table = mmap.mmap(fd, _SIZE)
-            finally:
-                os.close(fd)
+        self._table = bytearray(_SIZE) if path is None else map_file(path, _SIZE)
         # The digest of each header this process has seen, by the header's own (per-process)
         # hash, so the hot path does no hashing beyond the str's cached one.
         self._digests: dict[int, int] = {}
