@@ -210,6 +210,9 @@ def _serve(args: argparse.Namespace) -> int:
             interface=Interfaces.RSGI if settings.interface == "rsgi" else Interfaces.ASGI,
             workers=settings.workers,
             workers_kill_timeout=settings.stop_timeout_s,
+            # A worker that dies (killed, out of memory) is replaced, not the whole server
+            # stopped; one that dies again within seconds of its replacement stops it.
+            respawn_failed_workers=True,
             loop=Loops.uvloop,
             backlog=2048,
             log_access=False,
