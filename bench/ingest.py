@@ -149,7 +149,12 @@ def _postgres_pids(data_dir: Path) -> list[int]:
     return []
 
 
+ENDED = 0  # not a pid: in `_cpu_by_pid`, the processes the postmaster has reaped
+
+
 def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """CPU seconds of each of the postmaster `pids[0]` and its children, and (as `ENDED`)
+    of its children that have ended: autovacuum workers, backends of closed connections."""
     cpu = {}
     for pid in pids:
         try:
@@ -157,6 +162,8 @@ def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
         except psutil.NoSuchProcess:
             continue
         cpu[pid] = times.user + times.system
+        if pid == pids[0]:
+            cpu[ENDED] = times.children_user + times.children_system
     return cpu
 
 
@@ -165,8 +172,8 @@ def _postgres_cpu_by_part(
 ) -> dict[str, float]:
     """PostgreSQL's CPU seconds between the snapshots, by the part of HyperEdu each backend
     serves (its application_name): the LRS (the group commit's appends), the bus consumers,
-    PostgreSQL's own background processes, and the rest (other connections, backends that
-    ended before the second snapshot)."""
+    PostgreSQL's own background processes, the processes that ended between the snapshots
+    (all of their CPU: a backend that ended counts from its start), and the rest."""
     import asyncpg
 
     from ingest.bus_postgres import CONSUMER_APPLICATION_NAME
@@ -186,7 +193,9 @@ def _postgres_cpu_by_part(
     parts: dict[str, float] = {}
     for pid, seconds in after.items():
         backend_type, name = known.get(pid, ("postmaster", ""))
-        if name == LRS_APPLICATION_NAME:
+        if pid == ENDED:
+            part = "ended"
+        elif name == LRS_APPLICATION_NAME:
             part = "lrs"
         elif name.startswith(CONSUMER_APPLICATION_NAME):
             part = "bus consumers"
