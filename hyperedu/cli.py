@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
@@ -166,6 +165,7 @@ def _serve(args: argparse.Namespace) -> int:
     from granian.constants import Interfaces, Loops
 
     from core.logging import logging_config
+    from hyperedu.kept_child import KeptChild
     from hyperedu.metrics_dir import prepare_metrics_dir
     from ingest.inflight_board import FILE_NAME as BOARD_FILE_NAME
     from ingest.inflight_board import reset as reset_inflight_board
@@ -188,9 +188,9 @@ def _serve(args: argparse.Namespace) -> int:
         export_to_workers(runtime.settings)
         prepare_metrics_dir(settings.data_path)
         reset_inflight_board(settings.data_path / BOARD_FILE_NAME)
-        # The outbox relay runs beside the server, as a child that ends with it.
+        # The outbox relay runs beside the server, as a child kept running that ends with it.
         relay = (
-            subprocess.Popen([*_SELF, "relay", "--exit-with-parent"])
+            KeptChild("the outbox relay", [*_SELF, "relay", "--exit-with-parent"])
             if runtime.settings.kafka_bootstrap and settings.role == "all"
             else None
         )
@@ -219,8 +219,7 @@ def _serve(args: argparse.Namespace) -> int:
             log_dictconfig=logging_config(settings.log_level),
         ).serve()
         if relay is not None:
-            relay.terminate()
-            relay.wait(timeout=30)
+            relay.stop()
     return 0
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
+import psutil
 import pytest
 from aiokafka import AIOKafkaConsumer
 
@@ -251,3 +252,42 @@ async def test_serve_runs_the_relay_when_kafka_is_configured(tmp_path, kafka):
         assert set(acknowledged) <= seen.keys()
     finally:
         own.stop()
+
+
+def relay_children(server: Server) -> list[int]:
+    """The pids of the `hyperedu relay` children of the server's main process."""
+    assert server.process is not None
+    return [
+        child.pid
+        for child in psutil.Process(server.process.pid).children()
+        if "relay" in child.cmdline()
+    ]
+
+
+async def test_serve_starts_its_relay_again_when_it_dies(tmp_path, kafka):
+    key, secret = create_credential(tmp_path)
+    own = Server(tmp_path, free_port(), env={"HYPEREDU_KAFKA_BOOTSTRAP": kafka.bootstrap})
+    own.start()
+    try:
+        (first,) = relay_children(own)
+        os.kill(first, signal.SIGKILL)
+        acknowledged: list[str] = []
+        stop = threading.Event()
+        poster = threading.Thread(
+            target=post_until, args=(own.url, basic(key, secret), "again", acknowledged, stop)
+        )
+        poster.start()
+        await asyncio.sleep(0.5)
+        stop.set()
+        poster.join()
+        deadline = time.monotonic() + 30
+        while not (again := [pid for pid in relay_children(own) if pid != first]):
+            assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-3000:]
+            await asyncio.sleep(0.1)
+        assert len(again) == 1
+        assert "the outbox relay exited" in (tmp_path / "server.log").read_text()
+        seen = await statement_ids_in_topic(kafka.bootstrap, set(acknowledged), timeout_s=30)
+        assert acknowledged and set(acknowledged) <= seen.keys()
+    finally:
+        own.stop()
+    assert not psutil.pid_exists(again[0]) or psutil.Process(again[0]).status() == "zombie"
