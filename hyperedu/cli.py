@@ -169,6 +169,7 @@ def _serve(args: argparse.Namespace) -> int:
     from hyperedu.metrics_dir import prepare_metrics_dir
     from ingest.inflight_board import FILE_NAME as BOARD_FILE_NAME
     from ingest.inflight_board import reset as reset_inflight_board
+    from lrs.ratelimit import FILE_NAME as RATE_LIMIT_FILE_NAME
 
     settings = _settings(args)
     if settings.role == "relay":
@@ -188,6 +189,8 @@ def _serve(args: argparse.Namespace) -> int:
         export_to_workers(runtime.settings)
         prepare_metrics_dir(settings.data_path)
         reset_inflight_board(settings.data_path / BOARD_FILE_NAME)
+        # Its times are time.monotonic()'s, which restarts with the machine.
+        (settings.data_path / RATE_LIMIT_FILE_NAME).unlink(missing_ok=True)
         # The outbox relay runs beside the server, as a child kept running that ends with it.
         relay = (
             KeptChild("the outbox relay", [*_SELF, "relay", "--exit-with-parent"])

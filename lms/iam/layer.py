@@ -10,6 +10,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.config import Settings
 from lms.iam.state import start_iam
+from lrs.ratelimit import FILE_NAME as RATE_LIMIT_FILE_NAME
 from lrs.ratelimit import rate_limit_middleware
 from lrs.security_headers import security_headers_middleware
 
@@ -20,7 +21,10 @@ def iam_layer(app: ASGIApp, app_state: Any, settings: Settings) -> ASGIApp:
     """`app_state` is the Litestar app's state, where its lifespan puts the LRS state."""
     return security_headers_middleware(
         rate_limit_middleware(
-            _start_with_app(app, app_state), settings.rate_limit_per_s, settings.rate_limit_burst
+            _start_with_app(app, app_state),
+            settings.rate_limit_per_s,
+            settings.rate_limit_burst,
+            settings.data_path / RATE_LIMIT_FILE_NAME if settings.workers > 1 else None,
         )
     )
 

@@ -8,7 +8,8 @@ import uuid
 import httpx
 import pytest
 
-from lrs.ratelimit import TokenBuckets
+from lrs.ratelimit import FILE_NAME as RATE_LIMIT_FILE_NAME
+from lrs.ratelimit import SLOTS, TokenBuckets
 from tests.conftest import basic, create_credential
 from tests.lms.conftest import PASSWORD, XAPI, bearer, create_user, password_grant, statement
 
@@ -49,16 +50,31 @@ def test_token_buckets_refill_at_the_rate_and_cap_at_the_burst():
     assert [buckets.take("a", 100.0) for _ in range(3)][-1] > 0, "never more than the burst"
 
 
+def test_workers_share_the_buckets(tmp_path):
+    path = tmp_path / RATE_LIMIT_FILE_NAME
+    this_worker, other_worker = TokenBuckets(1, 3, path), TokenBuckets(1, 3, path)
+    assert this_worker.take("a", 10.0) == 0.0
+    assert other_worker.take("a", 10.0) == 0.0
+    assert this_worker.take("a", 10.0) == 0.0
+    assert other_worker.take("a", 10.0) == pytest.approx(1.0), "the burst is for both"
+    assert other_worker.take("b", 10.0) == 0.0
+
+
+def test_a_new_caller_reuses_a_refilled_slot_and_the_table_stays_bounded(tmp_path):
+    path = tmp_path / RATE_LIMIT_FILE_NAME
+    buckets = TokenBuckets(rate_per_s=10, burst=1, path=path)
+    size = path.stat().st_size
+    for i in range(3 * SLOTS):  # each slot's bucket has refilled 0.1 s after its take
+        assert buckets.take(f"caller-{i}", i * 0.01) == 0.0
+    assert path.stat().st_size == size
+    assert buckets.take("caller-last", 10_000.0) == 0.0
+    assert buckets.take("caller-last", 10_000.0) > 0, "its slot is its own"
+
+
 @pytest.fixture(scope="module")
 def limited_server(own_server_factory):
-    # The buckets are per worker (README, Configuration): one worker makes the count exact.
-    return own_server_factory(
-        {
-            "HYPEREDU_RATE_LIMIT_PER_S": "1",
-            "HYPEREDU_RATE_LIMIT_BURST": "5",
-            "HYPEREDU_WORKERS": "1",
-        }
-    )
+    # Two workers (tests/conftest.py) sharing the buckets: the counts below are exact.
+    return own_server_factory({"HYPEREDU_RATE_LIMIT_PER_S": "1", "HYPEREDU_RATE_LIMIT_BURST": "5"})
 
 
 def test_a_caller_over_the_limit_gets_429_with_retry_after(limited_server):
