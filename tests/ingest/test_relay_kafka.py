@@ -239,17 +239,11 @@ async def test_serve_runs_the_relay_when_kafka_is_configured(tmp_path, kafka):
     own = Server(tmp_path, free_port(), env={"HYPEREDU_KAFKA_BOOTSTRAP": kafka.bootstrap})
     own.start()
     try:
-        acknowledged: list[str] = []
-        stop = threading.Event()
-        poster = threading.Thread(
-            target=post_until, args=(own.url, basic(key, secret), "serve", acknowledged, stop)
-        )
-        poster.start()
-        await asyncio.sleep(0.5)
-        stop.set()
-        poster.join()
-        seen = await statement_ids_in_topic(kafka.bootstrap, set(acknowledged), timeout_s=30)
-        assert set(acknowledged) <= seen.keys()
+        with Posters(own, basic(key, secret), clients=1) as posters:
+            await asyncio.sleep(0.5)
+        acknowledged = set(posters.acknowledged)
+        seen = await statement_ids_in_topic(kafka.bootstrap, acknowledged, timeout_s=30)
+        assert acknowledged and acknowledged <= seen.keys()
     finally:
         own.stop()
 
@@ -271,23 +265,17 @@ async def test_serve_starts_its_relay_again_when_it_dies(tmp_path, kafka):
     try:
         (first,) = relay_children(own)
         os.kill(first, signal.SIGKILL)
-        acknowledged: list[str] = []
-        stop = threading.Event()
-        poster = threading.Thread(
-            target=post_until, args=(own.url, basic(key, secret), "again", acknowledged, stop)
-        )
-        poster.start()
-        await asyncio.sleep(0.5)
-        stop.set()
-        poster.join()
+        with Posters(own, basic(key, secret), clients=1) as posters:
+            await asyncio.sleep(0.5)
+        acknowledged = set(posters.acknowledged)
         deadline = time.monotonic() + 30
         while not (again := [pid for pid in relay_children(own) if pid != first]):
             assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-3000:]
             await asyncio.sleep(0.1)
         assert len(again) == 1
         assert "the outbox relay exited" in (tmp_path / "server.log").read_text()
-        seen = await statement_ids_in_topic(kafka.bootstrap, set(acknowledged), timeout_s=30)
-        assert acknowledged and set(acknowledged) <= seen.keys()
+        seen = await statement_ids_in_topic(kafka.bootstrap, acknowledged, timeout_s=30)
+        assert acknowledged and acknowledged <= seen.keys()
     finally:
         own.stop()
     assert not psutil.pid_exists(again[0]) or psutil.Process(again[0]).status() == "zombie"
