@@ -29,6 +29,7 @@ from typing import Any
 
 from bench.ingest import embedded_server, run_batch_size
 from bench.report import RESULTS_DIR, envelope, save_result
+from core.config import AUTO_WORKERS_MAX, auto_workers
 
 NATIVE = "Granian native threads and the event loop (no Python frame)"
 OTHER = "other Python"
@@ -69,7 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1, help="statements per request")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load")
     parser.add_argument("--connections", type=int, default=128, help="concurrent connections")
-    parser.add_argument("--workers", type=int, default=2, help="server workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=auto_workers(),
+        help=f"server workers; default as `hyperedu serve`: one per CPU, at most {AUTO_WORKERS_MAX}",
+    )
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument(
         "--keep-raw", action="store_true", help="keep py-spy's raw stacks beside the SVG"

@@ -22,6 +22,7 @@ import httpx
 
 from bench.report import RESULTS_DIR, envelope, latency_summary, save_result
 from bench.server import Target, basic_auth, local_server
+from core.config import AUTO_WORKERS_MAX, auto_workers
 
 Params = dict[str, str]
 
@@ -33,7 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", help="a seeded store (hyperedu bench seed): serve it here, then query it"
     )
-    parser.add_argument("--workers", type=int, default=2, help="server workers (with --data-dir)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=auto_workers(),
+        help=f"server workers (with --data-dir; default as `hyperedu serve`: one per CPU, at most {AUTO_WORKERS_MAX})",
+    )
     parser.add_argument("--requests", type=int, default=200, help="requests per filter")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight")
     parser.add_argument("--limit", type=int, default=100, help="statements per page")

@@ -23,6 +23,7 @@ import httpx
 from bench.report import RESULTS_DIR, envelope, latency_summary, save_result
 from bench.server import Target, basic_auth, local_server, rss_bytes
 from bench.workload import make_batches
+from core.config import AUTO_WORKERS_MAX, auto_workers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--key", help="credential key (with --endpoint)")
     parser.add_argument("--secret", help="credential secret (with --endpoint)")
     parser.add_argument("--pid", type=int, help="the server's main process (with --endpoint)")
-    parser.add_argument("--workers", type=int, default=2, help="server workers (embedded server)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=auto_workers(),
+        help=f"server workers (embedded server; default as `hyperedu serve`: one per CPU, at most {AUTO_WORKERS_MAX})",
+    )
     parser.add_argument("--duration", type=float, default=600.0, help="seconds of load")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between samples")
     parser.add_argument(
