@@ -20,6 +20,7 @@ from litestar.types import ASGIApp
 from core.auth import new_server_key
 from core.config import ENV_PREFIX, Settings, load_settings, settings_env
 from core.tracing import configure_tracing
+from hyperedu.parent_death import stop_when_the_server_dies
 from ingest.migrate import migrate
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ def app_from_env() -> ASGIApp | RsgiFront:
     """Granian's factory: one app per worker, from the environment the CLI prepared."""
     from lrs.app import create_app, create_rsgi_app
 
+    stop_when_the_server_dies()
     settings = load_settings()
     if not settings.database_url or not settings.secret_key:
         raise RuntimeError(f"{ENV_PREFIX}DATABASE_URL and {ENV_PREFIX}SECRET_KEY must be set")

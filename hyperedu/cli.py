@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
@@ -167,6 +168,7 @@ def _serve(args: argparse.Namespace) -> int:
     from core.logging import logging_config
     from hyperedu.kept_child import KeptChild
     from hyperedu.metrics_dir import prepare_metrics_dir
+    from hyperedu.parent_death import SERVER_PID_ENV
     from ingest.inflight_board import FILE_NAME as BOARD_FILE_NAME
     from ingest.inflight_board import reset as reset_inflight_board
     from lrs.ratelimit import FILE_NAME as RATE_LIMIT_FILE_NAME
@@ -187,6 +189,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     with database(settings) as runtime:
         export_to_workers(runtime.settings)
+        os.environ[SERVER_PID_ENV] = str(os.getpid())  # the workers' parent (parent_death.py)
         prepare_metrics_dir(settings.data_path)
         reset_inflight_board(settings.data_path / BOARD_FILE_NAME)
         # Its times are time.monotonic()'s, which restarts with the machine.
@@ -228,7 +231,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _relay(args: argparse.Namespace) -> int:
     import logging.config
-    import os
     import signal
 
     from core.logging import logging_config

@@ -7,6 +7,7 @@ HTTP to it and SQL to its database.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -98,6 +99,9 @@ class Server:
         if self.process.poll() is None:
             os.killpg(self.process.pid, sig)
             self.process.wait(timeout=60)
+        else:  # it died: anything of its process group left behind goes too
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
         self.process = None
 
 

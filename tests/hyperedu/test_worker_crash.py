@@ -1,5 +1,6 @@
 """A server worker killed under load is replaced; every statement acknowledged is kept, and
-Consistent-Through moves on past what the dead worker had in flight."""
+Consistent-Through moves on past what the dead worker had in flight. The workers of a server
+whose main process is killed stop too."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
+from core.processes import alive
 from tests.conftest import Server, basic, create_credential, free_port
 
 _SPAWNED = re.compile(r"Spawning worker-(\d+) with pid: (\d+)", re.IGNORECASE)
@@ -89,4 +92,38 @@ def test_a_killed_worker_is_replaced_and_nothing_acknowledged_is_lost(tmp_path: 
                 assert through > datetime.now(UTC) - timedelta(seconds=10), header
     finally:
         stop.set()
+        server.stop()
+
+
+def test_the_workers_stop_when_the_main_process_is_killed(tmp_path: Path):
+    """`kill -9` of the server's main process alone: its workers stop too (they would serve
+    on, orphaned, beside the server started next), and what they acknowledged is kept."""
+    auth = basic(*create_credential(tmp_path))
+    headers = {"Authorization": auth, "X-Experience-API-Version": "1.0.3"}
+    server = Server(tmp_path, free_port(), env={"HYPEREDU_WORKERS": "2"})
+    server.start()
+    try:
+        sent = [statement("orphan") for _ in range(10)]
+        for one in sent:
+            posted = httpx.post(server.url + "/xapi/statements", json=one, headers=headers)
+            assert posted.status_code == 200
+        workers = [pid for _, pid in spawned(tmp_path / "server.log")]
+        assert len(workers) == 2
+        assert server.process is not None
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+        deadline = time.monotonic() + 30
+        while any(alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, "a worker serves on without its server"
+            time.sleep(0.1)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(server.url + "/xapi/about", timeout=2)
+
+        server.start()  # on the same data directory and port
+        for one in sent:
+            found = httpx.get(
+                server.url + "/xapi/statements", params={"statementId": one["id"]}, headers=headers
+            )
+            assert found.status_code == 200
+    finally:
         server.stop()
