@@ -119,6 +119,9 @@ class CredentialStore:
         self._server_key = server_key
         self._cache: dict[str, _Cached] = {}
         self._verified_headers: dict[str, tuple[Credential, float]] = {}
+        # Counts `forget`s: what a check read before one is not cached after it (a revocation
+        # may have committed while the check waited for its row).
+        self._forgotten = 0
         self._bearer = bearer
 
     def accept_bearer(self, bearer: BearerVerifier) -> None:
@@ -181,6 +184,7 @@ class CredentialStore:
         else:
             self._cache.pop(key, None)
         self._verified_headers.clear()
+        self._forgotten += 1
 
     async def listen_for_revocations(self, dsn: str) -> None:
         """Forget each credential any process revokes, at its commit, until the listening
@@ -197,7 +201,10 @@ class CredentialStore:
         seen = self._verified_headers.get(authorization) if authorization else None
         if seen is not None and seen[1] >= time.monotonic():
             return seen[0]
+        forgotten = self._forgotten
         credential = await self.verify(*parse_basic_auth(authorization))
+        if forgotten != self._forgotten:
+            return credential
         if len(self._verified_headers) >= VERIFIED_HEADERS_MAX:
             self._verified_headers.clear()
         assert authorization is not None
@@ -214,6 +221,7 @@ class CredentialStore:
         return cached.credential
 
     async def _load(self, key: str) -> _Cached | None:
+        forgotten = self._forgotten
         row = await self._pool.fetchrow(
             "SELECT key, secret_digest, scopes, label, expires, may_void, bound_actor,"
             " bound_registration FROM credentials"
@@ -235,7 +243,8 @@ class CredentialStore:
             bytes(row["secret_digest"]),
             time.monotonic() + CACHE_SECONDS,
         )
-        self._cache[key] = cached
+        if forgotten == self._forgotten:
+            self._cache[key] = cached
         return cached
 
 
