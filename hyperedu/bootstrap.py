@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,14 +48,25 @@ def load_server_key(settings: Settings) -> bytes:
 
 
 @contextmanager
-def database(settings: Settings) -> Iterator[Runtime]:
-    """The configured PostgreSQL, or the embedded one for as long as the block runs; migrated."""
+def database(settings: Settings, *, keep_running: bool = False) -> Iterator[Runtime]:
+    """The configured PostgreSQL, or the embedded one for as long as the block runs; migrated.
+    With `keep_running`, the embedded one is started again if it dies meanwhile."""
     server: Any = None
+    watch: threading.Thread | None = None
+    stop_watching = threading.Event()
     dsn = settings.database_url
     if not dsn:
-        from ingest.embedded_postgres import start_embedded_postgres
+        from ingest import embedded_postgres
 
-        server, dsn = start_embedded_postgres(settings.data_path)
+        server, dsn = embedded_postgres.start_embedded_postgres(settings.data_path)
+        if keep_running:
+            watch = threading.Thread(
+                target=embedded_postgres.keep_running,
+                args=(server, settings.data_path, stop_watching),
+                name="embedded postgres",
+                daemon=True,
+            )
+            watch.start()
     try:
         asyncio.run(migrate(settings.direct_database_url or dsn))  # a session-level lock
         key = load_server_key(settings)
@@ -67,6 +79,9 @@ def database(settings: Settings) -> Iterator[Runtime]:
         )
         yield Runtime(resolved, key)
     finally:
+        stop_watching.set()
+        if watch is not None:
+            watch.join()
         if server is not None:
             server.cleanup()
 

@@ -187,7 +187,7 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.interface not in ("rsgi", "asgi"):
         print(f"hyperedu: unknown interface {settings.interface!r} (rsgi, asgi)", file=sys.stderr)
         return 2
-    with database(settings) as runtime:
+    with database(settings, keep_running=True) as runtime:
         export_to_workers(runtime.settings)
         os.environ[SERVER_PID_ENV] = str(os.getpid())  # the workers' parent (parent_death.py)
         prepare_metrics_dir(settings.data_path)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ from core.processes import alive
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 from pgserver.postgres_server import get_server  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 
 def start_embedded_postgres(data_path: Path) -> tuple[Any, str]:
@@ -45,3 +49,27 @@ def _forget_dead_processes(pgdata: Path) -> None:
     if users.exists():
         pids = json.loads(users.read_text() or "[]")
         users.write_text(json.dumps([p for p in pids if alive(p)]))
+
+
+def keep_running(server: Any, data_path: Path, stop: threading.Event, every_s: float = 1.0) -> None:
+    """Start the embedded PostgreSQL `server` again whenever its postmaster has died (killed,
+    crashed), until `stop` is set. It replays its WAL first, so nothing committed is lost, and
+    the server's pools connect again by themselves; meanwhile requests are answered 503."""
+    pgdata = data_path / "pg"
+    while not stop.wait(every_s):
+        if _postmaster_alive(pgdata):
+            continue
+        log.warning("the embedded PostgreSQL has stopped; starting it again")
+        try:
+            _forget_dead_processes(pgdata)
+            server.ensure_postgres_running()
+        except Exception:  # its backends may still be going away: try again
+            log.exception("the embedded PostgreSQL did not start; trying again")
+
+
+def _postmaster_alive(pgdata: Path) -> bool:
+    try:
+        first_line = (pgdata / "postmaster.pid").read_text().split("\n", 1)[0].strip()
+    except FileNotFoundError:
+        return False
+    return first_line.isdigit() and alive(int(first_line))

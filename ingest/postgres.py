@@ -11,11 +11,23 @@ from typing import Any
 
 import asyncpg
 
+from core.errors import Overloaded
 from ingest.rows import STATEMENT_COLUMNS, StatementRow
 
 Attachment = tuple[str, str, bytes]  # (sha2, content type, content)
 
 COPY_FROM_ROWS = 500
+
+# What a query raises when PostgreSQL is out of reach, restarting, shutting down or out of
+# connections: the request is answered 503 with Retry-After (`database_unavailable`).
+UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.TooManyConnectionsError,
+    # asyncpg's, releasing a connection that broke in the middle of an operation
+    asyncpg.InternalClientError,
+)
 
 _APPEND = (
     "SELECT append_statements($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
@@ -152,3 +164,8 @@ async def stored_bodies(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[st
         ids,
     )
     return {str(r["id"]): r["body"] for r in records}
+
+
+def database_unavailable() -> Overloaded:
+    """The error a request that met one of `UNAVAILABLE` is answered with."""
+    return Overloaded("the database is unavailable; retry shortly", retry_after=2)

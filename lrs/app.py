@@ -26,6 +26,7 @@ from ingest.batcher import GroupCommitter
 from ingest.inflight_board import FILE_NAME as BOARD_FILE_NAME
 from ingest.inflight_board import InflightBoard
 from ingest.partitions import keep_partitions_ahead
+from ingest.postgres import UNAVAILABLE, database_unavailable
 from lms import assessments, courses, iam, notifications, progress
 from lms.courses import worker as catalogue_worker
 from lms.notifications import worker as notifications_worker
@@ -84,6 +85,9 @@ def _problem(extra: Any) -> str:
 
 
 def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, UNAVAILABLE):
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        exc = database_unavailable()
     metrics.count_rejection(request.scope["path"], exc)
     if isinstance(exc, HyperEduError):
         return Response(exc.to_body(), status_code=exc.status, headers=exc.headers())

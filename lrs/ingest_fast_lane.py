@@ -27,6 +27,7 @@ from litestar.types import ASGIApp, HTTPReceiveMessage, Receive, Scope, Send
 
 from core.errors import BadRequest, HyperEduError, PayloadTooLarge
 from ingest.accept import xapi_time
+from ingest.postgres import UNAVAILABLE, database_unavailable
 from lrs.consistency import HEADER as CONSISTENT_THROUGH_HEADER
 from lrs.metrics import count_rejection
 from lrs.parameters import uuid_param
@@ -99,7 +100,10 @@ async def answer_write(
             statement_id=statement_id,
         )
         status, body = (200, _encode(ids)) if statement_id is None else (204, b"")
-    except HyperEduError as exc:
+    except (HyperEduError, *UNAVAILABLE) as exc:
+        if not isinstance(exc, HyperEduError):
+            log.warning("database unavailable on a write to %s: %r", PATH, exc)
+            exc = database_unavailable()
         count_rejection(PATH, exc)
         status, body = exc.status, _encode(exc.to_body())
         headers.extend(exc.headers().items())
