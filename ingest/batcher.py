@@ -29,13 +29,15 @@ from core import tracing
 from core.errors import BadRequest, Conflict, Overloaded
 from ingest.inflight_board import InflightBoard
 from ingest.metrics import BATCH_STATEMENTS, COMMIT_SECONDS, OVERLOADED, STATEMENTS_ACCEPTED
-from ingest.postgres import Attachment, append_batch, stored_bodies
+from ingest.postgres import UNAVAILABLE, Attachment, append_batch, stored_bodies
 from ingest.rows import StatementRow
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
 log = logging.getLogger(__name__)
+# What a commit raises when the store, not the batch, is at fault: the batch is refused 503.
+_STORE_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, *UNAVAILABLE)
 
 Equivalent = Callable[[dict[str, object], dict[str, object]], bool]
 # Errors only a request's values cause: SQLSTATE class 22 (data exception: NUL in text, ...)
@@ -200,11 +202,15 @@ class GroupCommitter:
                         conn = await self._pool.acquire()
                     with COMMIT_SECONDS.time():
                         await self._commit(conn, batch)
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    log.error("statement store unavailable: %s", exc)
-                    OVERLOADED.inc(len(batch))
+                except Exception as exc:  # the batch's requests are refused; the writer lives on
+                    if isinstance(exc, _STORE_ERRORS):
+                        log.error("statement store unavailable: %s", exc)
+                        OVERLOADED.inc(len(batch))
+                        exc = Overloaded("the statement store is unavailable", 2)
+                    else:
+                        log.exception("a group commit failed")
                     for pending in batch:
-                        _fail(pending, Overloaded("the statement store is unavailable", 2))
+                        _fail(pending, exc)
                     if conn is not None:
                         await self._release(conn)
                         conn = None
@@ -215,8 +221,8 @@ class GroupCommitter:
     async def _release(self, conn: asyncpg.Connection) -> None:
         try:
             await self._pool.release(conn)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("could not return a writer's connection to the pool: %s", exc)
+        except Exception as exc:  # the pool has closed the connection: it takes a new one
+            log.warning("could not return a writer's connection to the pool: %r", exc)
 
     async def _next_batch(self) -> list[_Pending]:
         while not self._queue:

@@ -89,3 +89,22 @@ async def test_the_store_still_answers_after_it(database_url: str) -> None:
     finally:
         await committer.stop()
         await pool.close()
+
+
+async def test_a_batch_that_fails_unexpectedly_fails_its_requests_and_the_writer_goes_on(
+    database_url: str,
+) -> None:
+    """A commit that raises what the writer does not expect (a bug, or asyncpg's
+    InternalClientError on a broken connection) used to end the writer task: its requests
+    then waited forever, and so did every later one once no writer was left."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    committer = GroupCommitter(pool, equivalent=lambda a, b: a == b, writers=1)
+    committer.start()
+    try:
+        broken = msgspec.structs.replace(_row("refused-test"), agents=None)  # .items() fails
+        with pytest.raises(AttributeError):
+            await asyncio.wait_for(committer.submit([broken], []), timeout=10)
+        await asyncio.wait_for(committer.submit([_row("refused-test")], []), timeout=10)
+    finally:
+        await committer.stop()
+        await pool.close()
