@@ -30,10 +30,6 @@ class KeptChild:
         self._watcher = threading.Thread(target=self._watch, name=f"kept {name}", daemon=True)
         self._watcher.start()
 
-    @property
-    def pid(self) -> int:
-        return self._process.pid
-
     def stop(self, timeout_s: float = 30.0) -> None:
         """Ask the child to end (SIGTERM) and wait for it; it is not started again."""
         with self._lock:
