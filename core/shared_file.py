@@ -1,5 +1,5 @@
 """A small file mapped into memory, which the server's workers on one host share (the
-in-flight board, the versions clients spoke)."""
+in-flight board, the versions clients spoke, the rate limiter's buckets)."""
 
 from __future__ import annotations
 

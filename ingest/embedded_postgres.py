@@ -40,10 +40,8 @@ def _forget_dead_processes(pgdata: Path) -> None:
     PostgreSQL replays its WAL on the next start, so nothing committed is lost.
     """
     for lock in [pgdata / "postmaster.pid", *pgdata.glob(".s.PGSQL.*.lock")]:
-        if not lock.exists():
-            continue
-        first_line = lock.read_text().split("\n", 1)[0].strip()
-        if first_line.isdigit() and not alive(int(first_line)):
+        owner = _lock_owner(lock)
+        if owner is not None and not alive(owner):
             lock.unlink()
     users = pgdata / ".handle_pids.json"
     if users.exists():
@@ -68,8 +66,14 @@ def keep_running(server: Any, data_path: Path, stop: threading.Event, every_s: f
 
 
 def _postmaster_alive(pgdata: Path) -> bool:
+    owner = _lock_owner(pgdata / "postmaster.pid")
+    return owner is not None and alive(owner)
+
+
+def _lock_owner(lock: Path) -> int | None:
+    """The pid on the first line of a PostgreSQL lock file; None without the file."""
     try:
-        first_line = (pgdata / "postmaster.pid").read_text().split("\n", 1)[0].strip()
+        first_line = lock.read_text().split("\n", 1)[0].strip()
     except FileNotFoundError:
-        return False
-    return first_line.isdigit() and alive(int(first_line))
+        return None
+    return int(first_line) if first_line.isdigit() else None
