@@ -449,11 +449,13 @@ def run(args: argparse.Namespace) -> int:
                     continue  # round 1 of a run that measured no batch 1 of its own
                 print(
                     f"round {r['round']}: batch 1 {r['statements_per_s']:.0f} statements/s,"
-                    f" no-op {r['noop_requests_per_s']:.0f} requests/s, ratio {r['ratio']:.3f}"
+                    f" (p99 {r['p99_ms']:.0f} ms), no-op {r['noop_requests_per_s']:.0f}"
+                    f" requests/s (p99 {r['noop_p99_ms']:.0f} ms), ratio {r['ratio']:.3f}"
                 )
         print(
             f"no-op POST: {summary['noop_requests_per_s']:.0f} requests/s,"
-            f" {summary['noop_server_cpu_s_per_1000']:.3f} server CPU s/1k",
+            f" {summary['noop_server_cpu_s_per_1000']:.3f} server CPU s/1k,"
+            f" p99 {statistics.median(r['noop_p99_ms'] for r in rounds):.0f} ms",
             end="",
         )
         if ratios:
@@ -497,6 +499,7 @@ def _noop_rounds(
                         single.get("postgres_cpu_s_per_1000") if single else None
                     ),
                     "noop_requests_per_s": noop["requests_per_s"],
+                    "noop_p99_ms": noop["p99_ms"],
                     "noop_server_cpu_s_per_1000": noop["server_cpu_s_per_1000"],
                     "ratio": (
                         round(single["requests_per_s"] / noop["requests_per_s"], 3)

@@ -34,6 +34,7 @@ def test_alternating_rounds_against_the_noop_report_the_median_ratio(tmp_path: P
     for r in rounds:
         assert r["statements_per_s"] > 0 and r["noop_requests_per_s"] > 0 and r["errors"] == 0
         assert r["ratio"] == round(r["statements_per_s"] / r["noop_requests_per_s"], 3)
+        assert r["p99_ms"] > 0 and r["noop_p99_ms"] > 0
     # round 1 is the main run's batch 1; the others are measured again
     assert rounds[0]["statements_per_s"] == result["results"][0]["statements_per_s"]
     median = round(statistics.median(r["ratio"] for r in rounds), 3)
