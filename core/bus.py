@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -148,15 +149,36 @@ async def run_until(
         await then()
 
 
+# restart_forever's pauses: doubling from the first to the longest while `run` keeps ending
+# soon after it started, back to the first after a run that lasted `HEALTHY_S`.
+FIRST_PAUSE_S = 0.5
+LONGEST_PAUSE_S = 30.0
+HEALTHY_S = 60.0
+
+
 async def restart_forever(name: str, run: Callable[[], Awaitable[None]]) -> None:
-    """Run `run` again, with back-off, whenever it fails or returns. Cancel to stop."""
-    pause = 0.5
+    """Run `run` again, after a pause, whenever it fails or returns. Cancel to stop.
+
+    The pause doubles while runs keep ending soon after they start (a database that is down)
+    and is short again once a run has lasted a while, so one bad hour does not leave a
+    component that later loses a connection reconnecting 30 s late."""
+    pause = 0.0
     while True:
+        started = time.monotonic()
         try:
             await run()
         except asyncio.CancelledError:
             raise
         except Exception:
+            pause = _next_pause(pause, time.monotonic() - started)
             log.exception("%s failed; restarting in %.1f s", name, pause)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 30.0)
+        else:
+            pause = _next_pause(pause, time.monotonic() - started)
+            log.info("%s ended; restarting in %.1f s", name, pause)
+        await asyncio.sleep(pause)
+
+
+def _next_pause(previous: float, ran_s: float) -> float:
+    if previous == 0.0 or ran_s >= HEALTHY_S:
+        return FIRST_PAUSE_S
+    return min(previous * 2, LONGEST_PAUSE_S)
