@@ -20,6 +20,9 @@ from pathlib import Path
 import httpx
 import psutil
 
+from ingest.inflight_board import FILE_NAME as BOARD_FILE_NAME
+from ingest.inflight_board import claimed
+
 HYPEREDU = [sys.executable, "-m", "hyperedu.cli"]
 
 
@@ -68,9 +71,7 @@ def local_server(
     key, secret = create_credential(data_dir)
     port = free_port()
     command = [*HYPEREDU, "serve", "--port", str(port), "--workers", str(workers)]
-    log_path = data_dir / "server.log"
-    with open(log_path, "ab") as log:
-        log_start = log.tell()
+    with open(data_dir / "server.log", "ab") as log:
         server = subprocess.Popen(
             [*command, "--data-dir", str(data_dir)],
             stdout=log,
@@ -80,15 +81,16 @@ def local_server(
         )
     endpoint = f"http://127.0.0.1:{port}/xapi/"
     try:
-        _wait_until_up(server, endpoint, log_path, log_start, workers)
+        _wait_until_up(server, endpoint, data_dir, workers)
         yield Target(endpoint, basic_auth(key, secret), server.pid)
     finally:
         _stop(server, data_dir)
 
 
 def _wait_until_up(
-    server: subprocess.Popen[bytes], endpoint: str, log: Path, log_start: int, workers: int
+    server: subprocess.Popen[bytes], endpoint: str, data_dir: Path, workers: int
 ) -> None:
+    log = data_dir / "server.log"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -100,18 +102,12 @@ def _wait_until_up(
             time.sleep(0.2)
     else:
         raise RuntimeError("the server did not come up within 120 s")
-    # The first worker answers; wait (briefly: the log level may hide it) for the others.
-    # Granian also loses a SIGTERM that reaches a worker during its ASGI startup: the worker
-    # serves on and the server never exits.
-    started = [f'"Started worker-{i}"'.encode() for i in range(1, workers + 1)]
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        with open(log, "rb") as f:
-            f.seek(log_start)
-            lines = f.read()
-        if all(marker in lines for marker in started):
-            return
-        time.sleep(0.2)
+    # The first worker answers; each of the others has claimed its slot on the in-flight
+    # board once its app is starting.
+    while workers > 1 and claimed(data_dir / BOARD_FILE_NAME) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not all {workers} workers started within 120 s")
+        time.sleep(0.05)
 
 
 def _stop(server: subprocess.Popen[bytes], data_dir: Path) -> None:

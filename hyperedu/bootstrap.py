@@ -23,6 +23,7 @@ from core.config import ENV_PREFIX, Settings, load_settings, settings_env
 from core.tracing import configure_tracing
 from hyperedu.parent_death import stop_when_the_server_dies
 from ingest.migrate import migrate
+from lrs import stop_signals
 
 if TYPE_CHECKING:
     from lrs.rsgi_front import RsgiFront
@@ -96,10 +97,12 @@ def export_to_workers(settings: Settings) -> None:
 
 def app_from_env() -> ASGIApp | RsgiFront:
     """Granian's factory: one app per worker, from the environment the CLI prepared."""
+    settings = load_settings()
+    if settings.interface == "rsgi":
+        stop_signals.hold()  # until the worker serves: RsgiFront releases them
+    stop_when_the_server_dies()
     from lrs.app import create_app, create_rsgi_app
 
-    stop_when_the_server_dies()
-    settings = load_settings()
     if not settings.database_url or not settings.secret_key:
         raise RuntimeError(f"{ENV_PREFIX}DATABASE_URL and {ENV_PREFIX}SECRET_KEY must be set")
     configure_tracing(settings)  # before create_app, which adds the request spans if on

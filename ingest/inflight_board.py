@@ -47,6 +47,17 @@ def reset(path: Path) -> None:
     path.write_bytes(_WORD.pack(0) + _slots(SLOTS).pack(*(0, NONE) * SLOTS))
 
 
+def claimed(path: Path) -> int:
+    """How many slots have been claimed since the board at `path` was reset. A worker claims
+    its slot as its app starts, after Granian has installed its signal handlers: once this
+    reaches the worker count, every worker is up and a stop signal reaches them all."""
+    try:
+        with path.open("rb") as file:
+            return int(_WORD.unpack(file.read(_WORD.size))[0])
+    except (FileNotFoundError, struct.error):
+        return 0
+
+
 class InflightBoard:
     """This worker's slot on the board at `path`, and the oldest of all slots."""
 

@@ -32,6 +32,7 @@ from litestar.types import ASGIApp
 
 from core.errors import BadRequest, PayloadTooLarge
 from core.logging import request_id
+from lrs import stop_signals
 from lrs.ingest_fast_lane import PATH, answer_write, plain_write
 from lrs.metrics import RequestObserver
 from lrs.rsgi_bridge import bridge_http, bridge_websocket
@@ -64,6 +65,7 @@ class RsgiFront:
         if self._lifespan.interrupt:
             log.error("the app failed to start", exc_info=self._lifespan.exc)
             sys.exit(1)
+        stop_signals.release_when_serving(loop)  # held since app_from_env
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
         loop.run_until_complete(self._lifespan.shutdown())  # type: ignore[no-untyped-call]

@@ -16,7 +16,7 @@ import msgspec
 
 from core.xapi.models import Statement
 from ingest.batcher import GroupCommitter
-from ingest.inflight_board import InflightBoard, reset
+from ingest.inflight_board import InflightBoard, claimed, reset
 from ingest.rows import StatementRow, to_row
 
 # Two live processes, standing for two workers of one server.
@@ -61,6 +61,18 @@ def test_reset_empties_the_board(tmp_path: Path):
     InflightBoard(path, pid=OTHER).publish(datetime(2026, 1, 1, tzinfo=UTC))
     reset(path)
     assert InflightBoard(path, pid=THIS).oldest() is None
+
+
+def test_claimed_counts_the_workers_started_since_the_reset(tmp_path: Path):
+    path = tmp_path / "board"
+    assert claimed(path) == 0  # no board yet
+    reset(path)
+    assert claimed(path) == 0
+    InflightBoard(path, pid=THIS)
+    InflightBoard(path, pid=OTHER)
+    assert claimed(path) == 2
+    reset(path)
+    assert claimed(path) == 0
 
 
 def _row(stored: datetime) -> StatementRow:
