@@ -24,8 +24,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # COPY ceiling; more than four would crowd the embedded PostgreSQL's 100 connections).
     workers: int = 0
     # How long a worker may take to stop (answer what is in flight, commit what it accepted)
-    # before it is killed, in seconds. Also ends a worker that missed the stop: one told to
-    # stop while it was still starting serves on otherwise, and the server never exits.
+    # before it is killed, in seconds. Also ends a worker that somehow missed the stop (one
+    # told to stop while it starts holds the signal until it serves: lrs/stop_signals.py).
     stop_timeout_s: int = 20
     # The Granian interface the workers speak: rsgi (Granian's native one; plain statement
     # writes are answered without the ASGI machinery, the rest crosses a bridge to the ASGI
