@@ -28,6 +28,7 @@ import msgspec
 from core import tracing
 from core.errors import BadRequest, Conflict, Overloaded
 from ingest.inflight_board import InflightBoard
+from ingest.inflight_hosts import InflightHosts
 from ingest.metrics import BATCH_STATEMENTS, COMMIT_SECONDS, OVERLOADED, STATEMENTS_ACCEPTED
 from ingest.postgres import UNAVAILABLE, Attachment, append_batch, stored_bodies
 from ingest.rows import StatementRow
@@ -74,9 +75,11 @@ class GroupCommitter:
         queue_max: int = 50_000,
         writers: int = 2,
         board: InflightBoard | None = None,
+        hosts: InflightHosts | None = None,
     ) -> None:
         self._pool = pool
         self._board = board  # the other workers' uncommitted statements (several workers)
+        self._hosts = hosts  # the other hosts' (several API pods on one database)
         # The oldest `stored` in `_inflight`, kept as requests come and go. While they come in
         # `stored` order (every write but an import's keeps its own), the dict's first value
         # is the oldest; otherwise a search finds it.
@@ -173,11 +176,17 @@ class GroupCommitter:
             self._oldest = oldest
             if self._board is not None:
                 self._board.publish(oldest)
+            if self._hosts is not None:
+                self._hosts.publish(oldest)
 
     def consistent_through(self) -> datetime:
         """No statement stored before this instant is still on its way to the store, from
-        this worker or (with a board) any other on this host."""
+        this worker, (with a board) any other on this host or (with hosts) any other host."""
         oldest = self._board.oldest() if self._board is not None else self._oldest
+        if self._hosts is not None:
+            others = self._hosts.oldest()
+            if others is not None and (oldest is None or others < oldest):
+                oldest = others
         return datetime.now(UTC) if oldest is None else oldest
 
     @property

@@ -25,6 +25,7 @@ from core.xapi.compare import statements_equivalent
 from ingest.batcher import GroupCommitter
 from ingest.inflight_board import FILE_NAME as BOARD_FILE_NAME
 from ingest.inflight_board import InflightBoard
+from ingest.inflight_hosts import InflightHosts, host_id
 from ingest.partitions import keep_partitions_ahead
 from ingest.postgres import UNAVAILABLE, database_unavailable
 from lms import assessments, courses, iam, notifications, progress
@@ -197,6 +198,13 @@ def _router(settings: Settings, server_key: bytes, dsn: str, versions: SpokenVer
         board = (
             InflightBoard(settings.data_path / BOARD_FILE_NAME) if settings.workers > 1 else None
         )
+        # And through the database for the other hosts' (ingest/inflight_hosts.py).
+        hosts = InflightHosts(
+            dsn,
+            host_id(settings.data_path),
+            statement_cache_size=settings.db_statement_cache_size,
+        )
+        await hosts.start()
         committer = GroupCommitter(
             pool,
             equivalent=statements_equivalent,
@@ -205,6 +213,7 @@ def _router(settings: Settings, server_key: bytes, dsn: str, versions: SpokenVer
             queue_max=settings.queue_max_statements,
             writers=settings.writers,
             board=board,
+            hosts=hosts,
         )
         committer.start()
         partitions = asyncio.create_task(keep_partitions_ahead(pool), name="partitions")
@@ -232,6 +241,7 @@ def _router(settings: Settings, server_key: bytes, dsn: str, versions: SpokenVer
                 await catalogue_worker.stop(app.state)
                 await progress_worker.stop(app.state)
             await committer.stop()
+            await hosts.stop()
             if board is not None:
                 board.close()
             partitions.cancel()

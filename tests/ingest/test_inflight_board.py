@@ -17,6 +17,7 @@ import msgspec
 from core.xapi.models import Statement
 from ingest.batcher import GroupCommitter
 from ingest.inflight_board import InflightBoard, claimed, reset
+from ingest.inflight_hosts import STALE_S, InflightHosts
 from ingest.rows import StatementRow, to_row
 
 # Two live processes, standing for two workers of one server.
@@ -152,4 +153,75 @@ async def test_consistent_through_is_the_oldest_statement_in_flight_as_requests_
         assert committer.consistent_through() > datetime.now(UTC) - second
     finally:
         await committer.stop()
+        await pool.close()
+
+
+# Across hosts (ingest/inflight_hosts.py): the same promise through the database. The
+# session server's own workers report into the same table, as a third host whose values are
+# always recent; the assertions hold with them there.
+
+
+async def test_consistent_through_waits_for_a_statement_another_host_has_not_committed(
+    database_url: str,
+) -> None:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    a_hosts = InflightHosts(database_url, "test-host-a")
+    b_hosts = InflightHosts(database_url, "test-host-b")
+    # Host A's writers do not run yet, so what it accepts stays uncommitted.
+    a = GroupCommitter(pool, equivalent=lambda x, y: x == y, hosts=a_hosts)
+    b = GroupCommitter(pool, equivalent=lambda x, y: x == y, hosts=b_hosts)
+    await a_hosts.start()
+    await b_hosts.start()
+    b.start()
+    try:
+        stored = datetime.now(UTC) - timedelta(seconds=5)
+        waiting = asyncio.create_task(a.submit([_row(stored)], []))
+        await asyncio.sleep(0)
+        await a_hosts.report()
+        await b_hosts.report()
+        assert b.consistent_through() == stored
+        a.start()
+        await waiting
+        await a_hosts.report()
+        await b_hosts.report()
+        assert b.consistent_through() > stored + timedelta(seconds=4)
+    finally:
+        await a.stop()
+        await b.stop()
+        await a_hosts.stop()
+        await b_hosts.stop()
+        await pool.close()
+
+
+async def test_a_host_is_held_back_neither_by_its_own_workers_nor_by_gone_ones(
+    database_url: str,
+) -> None:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    long_ago = datetime.now(UTC) - timedelta(days=1)
+    this = InflightHosts(database_url, "test-host-c", pid=THIS)
+    sibling = InflightHosts(
+        database_url, "test-host-c", pid=OTHER
+    )  # same host: the board covers it
+    stopped = InflightHosts(database_url, "test-host-d")
+    try:
+        for hosts in (sibling, stopped):
+            hosts.publish(long_ago)
+            await hosts.report()
+        await this.report()
+        assert this.oldest() == long_ago  # host D's worker
+        await stopped.stop()  # it takes its row away
+        # a worker that stopped reporting long enough ago counts as gone
+        await pool.execute(
+            "INSERT INTO inflight_workers VALUES ('test-host-e:1', 'test-host-e', $1,"
+            " now() - make_interval(secs => $2))",
+            long_ago,
+            STALE_S + 1,
+        )
+        await this.report()
+        others = this.oldest()
+        assert others is None or others > datetime.now(UTC) - timedelta(seconds=STALE_S)
+    finally:
+        for hosts in (this, sibling, stopped):
+            await hosts.stop()
+        await pool.execute("DELETE FROM inflight_workers WHERE host LIKE 'test-host-%'")
         await pool.close()
