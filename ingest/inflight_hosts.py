@@ -98,6 +98,9 @@ class InflightHosts:
     async def report(self) -> None:
         conn = await self._connection()
         now = datetime.now(UTC)
+        # to the millisecond, as `stored` is (ingest/accept.py): a statement accepted in this
+        # millisecond after the report is stored at its start
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
         mine = now if self._mine is None or self._mine > now else self._mine
         try:
             self._others = await conn.fetchval(_REPORT, self._worker, self._host, mine, STALE_S)
