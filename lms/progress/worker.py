@@ -16,6 +16,7 @@ from core.bus import Bus
 from core.config import Settings
 from core.xapi.compare import statements_equivalent
 from ingest.batcher import GroupCommitter
+from ingest.inflight_hosts import InflightHosts, host_id
 from lms.progress.consumer import ProgressWorker, reset_projection
 from lms.progress.iris import LmsIris
 from lrs.state import LrsState
@@ -55,7 +56,13 @@ async def run(settings: Settings, stop: asyncio.Event, *, rebuild: bool = False)
     `rebuild`: forget the derived state and replay the log from offset zero first (stop the
     servers' consumers first: their readers keep their position in memory)."""
     pool = await asyncpg.create_pool(settings.session_database_url, min_size=1, max_size=4)
-    committer = GroupCommitter(pool, equivalent=statements_equivalent, writers=1)
+    # The statements it records are in flight like an API worker's: reported for the API
+    # workers' Consistent-Through, as a host of its own (it is on no in-flight board).
+    hosts = InflightHosts(
+        settings.session_database_url, f"{host_id(settings.data_path)} progress consumer"
+    )
+    await hosts.start()
+    committer = GroupCommitter(pool, equivalent=statements_equivalent, writers=1, hosts=hosts)
     committer.start()
     try:
         if rebuild:
@@ -70,4 +77,5 @@ async def run(settings: Settings, stop: asyncio.Event, *, rebuild: bool = False)
             await worker.stop()
     finally:
         await committer.stop()
+        await hosts.stop()
         await pool.close()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from ingest.embedded_postgres import start_embedded_postgres
+from ingest.inflight_hosts import host_id
 from tests.conftest import HYPEREDU, Server, basic, create_credential, free_port
 from tests.lms.conftest import assert_notification_pushed, bearer, create_user, password_grant
 
@@ -77,8 +80,22 @@ def test_api_role_with_a_consumer_process_pushes_notifications_and_keeps_the_cat
             assert time.monotonic() < deadline, "the consumer process did not keep the catalogue"
             time.sleep(0.2)
         assert listed.json()["title"] == "Split 101"
+        # The statements the progress consumer records count for Consistent-Through too: it
+        # reports beside the api's workers, as a host of its own (ingest/inflight_hosts.py).
+        reporting = asyncio.run(_reporting_hosts(dsn))
+        assert reporting[f"{host_id(tmp_path)} progress consumer"] == 1
+        assert reporting[host_id(tmp_path)] == 2  # the api's two workers
     finally:
         consumer.terminate()
         assert consumer.wait(timeout=60) == 0
         server.stop()
         pg.cleanup()
+
+
+async def _reporting_hosts(dsn: str) -> dict[str, int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT host, count(*) FROM inflight_workers GROUP BY host")
+        return {row["host"]: row["count"] for row in rows}
+    finally:
+        await conn.close()
