@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -76,6 +77,10 @@ def test_claimed_counts_the_workers_started_since_the_reset(tmp_path: Path):
     assert claimed(path) == 0
 
 
+async def _nothing() -> None:
+    pass
+
+
 def _row(stored: datetime) -> StatementRow:
     statement = msgspec.convert(
         {
@@ -98,22 +103,31 @@ async def test_consistent_through_waits_for_a_statement_another_worker_has_not_c
     path = tmp_path / "board"
     reset(path)
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-    # Worker A's writers do not run yet, so what it accepts stays uncommitted.
     a = GroupCommitter(pool, equivalent=lambda x, y: x == y, board=InflightBoard(path, pid=OTHER))
     b = GroupCommitter(pool, equivalent=lambda x, y: x == y, board=InflightBoard(path, pid=THIS))
     b.start()
     try:
-        stored = datetime.now(UTC) - timedelta(seconds=5)
-        waiting = asyncio.create_task(a.submit([_row(stored)], []))
-        await asyncio.sleep(0)
-        assert b.consistent_through() == stored
-        a.start()
-        await waiting
-        assert b.consistent_through() > stored + timedelta(seconds=4)
+        await _held_back_until_committed(a, b)
     finally:
         await a.stop()
         await b.stop()
         await pool.close()
+
+
+async def _held_back_until_committed(
+    a: GroupCommitter, b: GroupCommitter, shared: Callable[[], Awaitable[None]] = _nothing
+) -> None:
+    """A's writers do not run yet, so what it accepts stays uncommitted: B's header waits for
+    it until A commits. `shared`: make what A and B know of each other current."""
+    stored = datetime.now(UTC) - timedelta(seconds=5)
+    waiting = asyncio.create_task(a.submit([_row(stored)], []))
+    await asyncio.sleep(0)
+    await shared()
+    assert b.consistent_through() == stored
+    a.start()
+    await waiting
+    await shared()
+    assert b.consistent_through() > stored + timedelta(seconds=4)
 
 
 async def test_consistent_through_is_the_oldest_statement_in_flight_as_requests_come_and_go(
@@ -167,24 +181,18 @@ async def test_consistent_through_waits_for_a_statement_another_host_has_not_com
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     a_hosts = InflightHosts(database_url, "test-host-a")
     b_hosts = InflightHosts(database_url, "test-host-b")
-    # Host A's writers do not run yet, so what it accepts stays uncommitted.
     a = GroupCommitter(pool, equivalent=lambda x, y: x == y, hosts=a_hosts)
     b = GroupCommitter(pool, equivalent=lambda x, y: x == y, hosts=b_hosts)
     await a_hosts.start()
     await b_hosts.start()
+
+    async def report() -> None:  # rather than wait for the next rounds
+        await a_hosts.report()
+        await b_hosts.report()
+
     b.start()
     try:
-        stored = datetime.now(UTC) - timedelta(seconds=5)
-        waiting = asyncio.create_task(a.submit([_row(stored)], []))
-        await asyncio.sleep(0)
-        await a_hosts.report()
-        await b_hosts.report()
-        assert b.consistent_through() == stored
-        a.start()
-        await waiting
-        await a_hosts.report()
-        await b_hosts.report()
-        assert b.consistent_through() > stored + timedelta(seconds=4)
+        await _held_back_until_committed(a, b, report)
     finally:
         await a.stop()
         await b.stop()
@@ -199,9 +207,8 @@ async def test_a_host_is_held_back_neither_by_its_own_workers_nor_by_gone_ones(
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     long_ago = datetime.now(UTC) - timedelta(days=1)
     this = InflightHosts(database_url, "test-host-c", pid=THIS)
-    sibling = InflightHosts(
-        database_url, "test-host-c", pid=OTHER
-    )  # same host: the board covers it
+    # the same host's other worker: the board covers it
+    sibling = InflightHosts(database_url, "test-host-c", pid=OTHER)
     stopped = InflightHosts(database_url, "test-host-d")
     try:
         for hosts in (sibling, stopped):
