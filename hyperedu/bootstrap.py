@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,19 +57,23 @@ def database(settings: Settings, *, keep_running: bool = False) -> Iterator[Runt
     watch: threading.Thread | None = None
     stop_watching = threading.Event()
     dsn = settings.database_url
-    if not dsn:
-        from ingest import embedded_postgres
-
-        server, dsn = embedded_postgres.start_embedded_postgres(settings.data_path)
-        if keep_running:
-            watch = threading.Thread(
-                target=embedded_postgres.keep_running,
-                args=(server, settings.data_path, stop_watching),
-                name="embedded postgres",
-                daemon=True,
-            )
-            watch.start()
+    # A stop signal waits until the embedded PostgreSQL is up and in hand: raised half-way
+    # through its start, it would leave one running that nobody stops.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
+        if not dsn:
+            from ingest import embedded_postgres
+
+            server, dsn = embedded_postgres.start_embedded_postgres(settings.data_path)
+            if keep_running:
+                watch = threading.Thread(
+                    target=embedded_postgres.keep_running,
+                    args=(server, settings.data_path, stop_watching),
+                    name="embedded postgres",
+                    daemon=True,
+                )
+                watch.start()
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # one held is raised here
         asyncio.run(migrate(settings.direct_database_url or dsn))  # a session-level lock
         key = load_server_key(settings)
         resolved = Settings(
@@ -80,6 +85,7 @@ def database(settings: Settings, *, keep_running: bool = False) -> Iterator[Runt
         )
         yield Runtime(resolved, key)
     finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         stop_watching.set()
         if watch is not None:
             watch.join()

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
@@ -187,6 +188,9 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.interface not in ("rsgi", "asgi"):
         print(f"hyperedu: unknown interface {settings.interface!r} (rsgi, asgi)", file=sys.stderr)
         return 2
+    # Until Granian installs its own handlers: a SIGTERM unwinds like Ctrl-C, stopping the
+    # embedded PostgreSQL started meanwhile (by default it would end the process on the spot).
+    signal.signal(signal.SIGTERM, _stop_while_starting)
     with database(settings, keep_running=True) as runtime:
         export_to_workers(runtime.settings)
         os.environ[SERVER_PID_ENV] = str(os.getpid())  # the workers' parent (parent_death.py)
@@ -229,9 +233,12 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_while_starting(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _relay(args: argparse.Namespace) -> int:
     import logging.config
-    import signal
 
     from core.logging import logging_config
     from ingest.relay import run_relay
@@ -262,7 +269,6 @@ def _relay(args: argparse.Namespace) -> int:
 
 def _consumer(args: argparse.Namespace) -> int:
     import logging.config
-    import signal
 
     from core.logging import logging_config
     from lms.courses import worker as catalogue

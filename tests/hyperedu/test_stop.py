@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.conftest import HYPEREDU, free_port
@@ -39,8 +40,48 @@ def test_a_server_told_to_stop_while_its_workers_start_stops_at_once(
             time.sleep(0.01)
         time.sleep(after_spawn_s)
         os.killpg(process.pid, signal.SIGTERM)
-        assert process.wait(timeout=20) == 0, log_path.read_text()
+        try:
+            status = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the server did not stop in 20 s:\n{log_path.read_text()}")
+        assert status == 0, log_path.read_text()
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def test_a_server_told_to_stop_while_its_database_starts_stops_that_database_too(
+    tmp_path: Path,
+) -> None:
+    # The moment PostgreSQL writes its lock file it is starting, inside pgserver's start; a
+    # SIGTERM then used to end `serve` at once (its default action) and leave it running.
+    process = subprocess.Popen(
+        [*HYPEREDU, "serve", "--port", str(free_port()), "--data-dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "pg" / "postmaster.pid").exists():
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)  # to `serve` alone, as an init system does
+        assert process.wait(timeout=60) == 128 + signal.SIGTERM
+        assert _postgres_on(tmp_path / "pg") == []
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        for pid in _postgres_on(tmp_path / "pg"):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _postgres_on(pgdata: Path) -> list[int]:
+    return [
+        p.pid
+        for p in psutil.process_iter(["cmdline"])
+        if "postgres" in " ".join(p.info["cmdline"] or ())
+        and str(pgdata) in " ".join(p.info["cmdline"] or ())
+    ]
