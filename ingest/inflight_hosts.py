@@ -36,6 +36,7 @@ _DATABASE_ERRORS = (*UNAVAILABLE, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 INTERVAL_S = 0.2
 STALE_S = 10.0
+_TIMEOUT_S = 5.0  # a connect or a query: a worker's stop must not wait on a database gone
 
 _REPORT = """
 WITH mine AS (
@@ -90,9 +91,11 @@ class InflightHosts:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        with contextlib.suppress(*_DATABASE_ERRORS):
+        with contextlib.suppress(*_DATABASE_ERRORS, TimeoutError):
             conn = await self._connection()
-            await conn.execute("DELETE FROM inflight_workers WHERE worker = $1", self._worker)
+            await conn.execute(
+                "DELETE FROM inflight_workers WHERE worker = $1", self._worker, timeout=_TIMEOUT_S
+            )
         await self._close()
 
     async def report(self) -> None:
@@ -103,7 +106,9 @@ class InflightHosts:
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)
         mine = now if self._mine is None or self._mine > now else self._mine
         try:
-            self._others = await conn.fetchval(_REPORT, self._worker, self._host, mine, STALE_S)
+            self._others = await conn.fetchval(
+                _REPORT, self._worker, self._host, mine, STALE_S, timeout=_TIMEOUT_S
+            )
         except BaseException:
             await self._close()  # the next round connects again
             raise
@@ -113,6 +118,7 @@ class InflightHosts:
             self._conn = await asyncpg.connect(
                 self._dsn,
                 statement_cache_size=self._statement_cache_size,
+                timeout=_TIMEOUT_S,
                 server_settings={"application_name": APPLICATION_NAME},
             )
         return self._conn
@@ -134,10 +140,15 @@ class InflightHosts:
                     await (await self._connection()).execute(
                         "DELETE FROM inflight_workers WHERE reported < now() - interval '1 hour'"
                     )
-            except _DATABASE_ERRORS as exc:
-                # The last value read stays a safe bound: see the module's docstring.
+            except Exception as exc:
+                # The last value read stays a safe bound (see the module's docstring), but
+                # one that ages: keep trying, or this worker's header would stay behind.
                 if not failing:
-                    log.warning("cannot report statements in flight to other hosts: %s", exc)
+                    log.warning(
+                        "cannot report statements in flight to other hosts: %r",
+                        exc,
+                        exc_info=not isinstance(exc, _DATABASE_ERRORS),
+                    )
                 failing = True
             else:
                 if failing:
